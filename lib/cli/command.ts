@@ -1,0 +1,37 @@
+/**
+ * The shape every `xlite` subcommand module has, and helpers they share.
+ *
+ * @module
+ */
+import { type Args, parseArgs, type ParseOptions } from "../std/cli.ts";
+import { UsageError } from "../errors.ts";
+
+/** A subcommand: `run` gets the arguments after the command name and returns the exit code. */
+export interface Command {
+  /** One line for `xlite help`. */
+  summary: string;
+  /** The usage text for `xlite <cmd> --help`. */
+  usage: string;
+  /** Runs the command; throws `XliteError` for a user-facing failure. */
+  run(args: string[]): Promise<number>;
+}
+
+/** Parses a subcommand's flags; unknown flags become a `UsageError`. `--help` is always known. */
+export function parseCommandArgs(command: string, args: string[], options: ParseOptions): Args {
+  try {
+    return parseArgs(args, {
+      ...options,
+      boolean: [...(options.boolean ?? []), "help"],
+      alias: { h: "help", ...(options.alias ?? {}) },
+    });
+  } catch (error) {
+    throw new UsageError(`${command}: ${(error as Error).message}`);
+  }
+}
+
+/** Writes `text` to stdout, adding a final newline when missing. */
+export function printOut(text: string): void {
+  const encoded = new TextEncoder().encode(text.endsWith("\n") ? text : text + "\n");
+  let written = 0;
+  while (written < encoded.length) written += Deno.stdout.writeSync(encoded.subarray(written));
+}
