@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Builds the testbed's two initramfs images from the unpacked packages in $C (see fetch.sh):
+#   $B/domu-initrd.cpio.gz  busybox + domu-init (prints its device tree); reproducible byte for
+#                           byte (its size decides where libxc puts the ramdisk and the DTB)
+#   $B/dom0-initrd.cpio.gz  busybox + glibc + Xen 4.17 tools + bash/flock (block hotplug script)
+#                           + Xen/loop/virtio/9p modules + the domU kernel and initrd in /boot
+# Idempotent: rebuilds only when its inputs (this script, the init scripts, the packages) change.
+# usage: C=<cache dir> mkinitrd.sh      prints the build directory $B
+set -euo pipefail
+C=${C:?cache dir}
+S=$(cd "$(dirname "$0")" && pwd)
+KEY=$(cat "$0" "$S/dom0-init" "$S/domu-init" "$S/busybox_applets.ts" "$C/fetch.stamp" | sha256sum | cut -c1-16)
+B=$C/build/$KEY
+if [ -f "$B/done" ]; then echo "$B"; exit 0; fi
+rm -rf "$C/build"; mkdir -p "$B"
+X=$C/x; F=$C/full
+KV=$(ls "$X/lib/modules" | head -1); K=$X/lib/modules/$KV/kernel
+deno run --allow-read "$S/busybox_applets.ts" "$F/bin/busybox" > "$B/applets.txt"
+
+# --- domU initramfs ---
+D=$B/rootfs-domu; mkdir -p "$D"/{bin,sbin,dev,proc,sys}
+cp "$F/bin/busybox" "$D/bin/busybox"
+for a in $(cat "$B/applets.txt"); do
+  case $a in busybox|init|linuxrc) continue ;; esac
+  ln -sf busybox "$D/bin/$a"
+done
+# the kernel's orderly_poweroff() (xl shutdown -> xenbus control/shutdown) execs /sbin/poweroff
+printf '#!/bin/sh\n/bin/busybox poweroff -f\n' > "$D/sbin/poweroff"; chmod +x "$D/sbin/poweroff"
+cp "$S/domu-init" "$D/init"; chmod 755 "$D/init"
+find "$D" -exec touch -h -d @0 {} +
+(cd "$D" && find . | LC_ALL=C sort | cpio -o -H newc --quiet --reproducible -R 0:0 | gzip -9 -n > "$B/domu-initrd.cpio.gz")
+
+# --- dom0 rootfs ---
+R=$B/rootfs-dom0; mkdir -p "$R"
+cp -a "$F/." "$R/"
+rm -rf "$R"/usr/share/{doc,man,locale,info} "$R/usr/lib/aarch64-linux-gnu/gconv" "$R/usr/lib/xen-4.17/lib/python"
+mkdir -p "$R"/{dev,proc,sys,tmp,run,root,var/run/xen,var/lib/xen,var/lib/xenstored,var/log/xen/console,var/lock,sbin,usr/bin,usr/local/bin,etc/xen,boot,mnt}
+cp -a "$C/extra/bin/bash" "$R/bin/bash"; cp "$C/extra/usr/bin/flock" "$R/usr/bin/flock"
+for a in $(cat "$B/applets.txt"); do
+  case $a in busybox|init|linuxrc|'['|'[[') continue ;; esac
+  [ -e "$R/bin/$a" ] || [ -e "$R/usr/bin/$a" ] || [ -e "$R/sbin/$a" ] || [ -e "$R/usr/sbin/$a" ] || ln -sf busybox "$R/bin/$a"
+done
+ln -sf busybox "$R/bin/["; ln -sf busybox "$R/bin/[["; ln -sf /bin/busybox "$R/sbin/modprobe"
+mkdir -p "$R/lib/modules/xen"
+for m in drivers/xen/xen-evtchn.ko drivers/xen/xen-privcmd.ko drivers/xen/xenfs/xenfs.ko drivers/xen/xen-gntdev.ko \
+         drivers/xen/xen-gntalloc.ko drivers/block/xen-blkback/xen-blkback.ko drivers/block/loop.ko \
+         drivers/virtio/virtio_mmio.ko net/9p/9pnet.ko net/9p/9pnet_virtio.ko fs/netfs/netfs.ko \
+         fs/fscache/fscache.ko fs/9p/9p.ko; do
+  cp "$K/$m" "$R/lib/modules/xen/"
+done
+# the guest kernel (a raw arm64 Image; gzip it, libxc gunzips) and the guest initramfs
+gzip -1 -n -c "$X/boot/vmlinuz-$KV" > "$R/boot/domu-kernel.gz"
+cp "$B/domu-initrd.cpio.gz" "$R/boot/domu-initrd.gz"
+# xlite in dom0: deno (aarch64, from the tools share) running the shared working tree
+cat > "$R/usr/local/bin/xlite" <<'EOW'
+#!/bin/sh
+export DENO_DIR=${DENO_DIR:-/tmp/deno-dir} DENO_NO_UPDATE_CHECK=1 NO_COLOR=1
+exec /mnt/tools/deno-aarch64 run -A --no-lock --config /mnt/xlite/deno.json /mnt/xlite/main.ts "$@"
+EOW
+chmod +x "$R/usr/local/bin/xlite"
+echo "root:x:0:0:root:/root:/bin/sh" > "$R/etc/passwd"; echo "root:x:0:" > "$R/etc/group"
+cp "$S/dom0-init" "$R/init"; chmod 755 "$R/init"
+(cd "$R" && find . | cpio -o -H newc --quiet -R 0:0 | gzip -1 > "$B/dom0-initrd.cpio.gz")
+rm -rf "$R" "$D"
+touch "$B/done"
+echo "$B"
