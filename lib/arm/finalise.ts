@@ -1,0 +1,156 @@
+/**
+ * libxl's in-place finalisation of the guest DTB after memory layout
+ * (`libxl__arch_domain_finalise_hw_description`, spec §4.4): initrd range in `/chosen`,
+ * grant table + extended regions in `/hypervisor` reg, and the `memory@…` banks set or
+ * nop'ed.
+ *
+ * @module
+ */
+import type { IomemRange } from "../config/types.ts";
+import { XliteError } from "../errors.ts";
+import { cellBytes, u64Bytes } from "./dt_cells.ts";
+import { MAX_NR_EXT_REGIONS, rootReg } from "./guest_dt.ts";
+import { type MemoryLayout, type RamBank, roundUp } from "./memory_layout.ts";
+import { atLeast, type XenVersion } from "./xen_version.ts";
+import { GUEST_GNTTAB_BASE, GUEST_GNTTAB_SIZE, GUEST_RAM_BANK_SIZES } from "./xen_arch_arm.ts";
+
+/** `EXT_REGION_MIN_SIZE`: 64 MiB. */
+export const EXT_REGION_MIN_SIZE = 0x400_0000n;
+/** What Xen reports as `gpaddr_bits` on the testbed (QEMU virt, 4.17) (spec §3.6). */
+export const DEFAULT_GPADDR_BITS = 40;
+
+/** In-place DTB edits, as libfdt's read-write API offers them. */
+export interface DtbEditor {
+  /** `fdt_setprop_inplace`: same length, no move. */
+  setPropertyInPlace(path: string, name: string, value: Uint8Array): void;
+  /** `fdt_setprop`: the property may shrink or grow; the blob's totalsize stays. */
+  setProperty(path: string, name: string, value: Uint8Array): void;
+  /** `fdt_nop_node`: the node and its subtree become FDT_NOP tags. */
+  nopNode(path: string): void;
+  /** The edited blob. */
+  blob(): Uint8Array;
+}
+
+/** What Xen would report for the domain, and the config bits finalisation reads. */
+export interface FinaliseOptions {
+  xenVersion: XenVersion;
+  /** `libxl_dominfo.gpaddr_bits`; 40 unless told otherwise. */
+  gpaddrBits?: number;
+  /** `iomem = [...]` ranges, carved out of extended regions from 4.21. */
+  iomem?: readonly IomemRange[];
+  /** Opens an editor over a copy of the blob. */
+  openEditor: (blob: Uint8Array) => DtbEditor;
+}
+
+/** An extended region `[base, base + size)`. */
+export interface ExtendedRegion {
+  base: bigint;
+  size: bigint;
+}
+
+/** The finalised DTB and what went into it. */
+export interface FinalisedDt {
+  blob: Uint8Array;
+  /** `/hypervisor` reg: region 0 (grant table) then the extended regions. */
+  hypervisorReg: ExtendedRegion[];
+  /** libxl's warnings (e.g. no extended region). */
+  warnings: string[];
+}
+
+/** A finalisation failure. */
+export class FinaliseError extends XliteError {
+  constructor(message: string) {
+    super(message);
+    this.name = "FinaliseError";
+  }
+}
+
+/**
+ * Edits a built guest DTB as libxl does once memory is laid out.
+ *
+ * @example
+ * ```ts
+ * const { blob } = finaliseGuestDt(dt.blob, layout, { xenVersion, openEditor });
+ * ```
+ */
+export function finaliseGuestDt(
+  blob: Uint8Array,
+  layout: MemoryLayout,
+  options: FinaliseOptions,
+): FinalisedDt {
+  const gpaddrBits = options.gpaddrBits ?? DEFAULT_GPADDR_BITS;
+  if (!Number.isInteger(gpaddrBits) || gpaddrBits < 1 || gpaddrBits > 64) {
+    throw new FinaliseError(`gpaddr_bits ${gpaddrBits}: must be 1–64 (libxl: ERROR_INVAL)`);
+  }
+  const editor = options.openEditor(blob);
+  if (layout.ramdisk) {
+    editor.setPropertyInPlace("/chosen", "linux,initrd-start", u64Bytes(layout.ramdisk.start));
+    editor.setPropertyInPlace("/chosen", "linux,initrd-end", u64Bytes(layout.ramdisk.end));
+  }
+  const regions = extendedRegions(
+    layout.banks,
+    gpaddrBits,
+    options.xenVersion,
+    options.iomem ?? [],
+  );
+  const warnings = regions.length === 0
+    ? ["The extended regions cannot be allocated, not enough space"]
+    : [];
+  const hypervisorReg = [{ base: GUEST_GNTTAB_BASE, size: GUEST_GNTTAB_SIZE }, ...regions];
+  editor.setProperty(
+    "/hypervisor",
+    "reg",
+    cellBytes(hypervisorReg.flatMap((r) => rootReg(r.base, r.size))),
+  );
+  for (const bank of layout.banks) {
+    const path = `/memory@${bank.base.toString(16)}`;
+    if (bank.size === 0n) editor.nopNode(path);
+    else editor.setPropertyInPlace(path, "reg", cellBytes(rootReg(bank.base, bank.size)));
+  }
+  return { blob: editor.blob(), hypervisorReg, warnings };
+}
+
+/**
+ * The unused, 2 MiB-aligned tails of the RAM banks, each at least 64 MiB, capped at
+ * 2^gpaddrBits; from 4.21 with `iomem` ranges carved out, at most 256 (spec §4.4).
+ */
+export function extendedRegions(
+  banks: readonly RamBank[],
+  gpaddrBits: number,
+  version: XenVersion,
+  iomem: readonly IomemRange[],
+): ExtendedRegion[] {
+  const limit = (1n << BigInt(gpaddrBits)) - 1n;
+  const regions: ExtendedRegion[] = [];
+  const modern = atLeast(version, 4, 21);
+  const sorted = [...iomem].sort((a, b) => (a.gfn < b.gfn ? -1 : a.gfn > b.gfn ? 1 : 0));
+  for (let i = 0; i < banks.length && regions.length < MAX_NR_EXT_REGIONS; i++) {
+    let start = banks[i].base + roundUp(banks[i].size, 2n << 20n);
+    const bankLast = banks[i].base + GUEST_RAM_BANK_SIZES[i] - 1n;
+    const end = limit < bankLast ? limit : bankLast; // inclusive
+    if (!modern) {
+      if (end > start && end - start + 1n >= EXT_REGION_MIN_SIZE) {
+        regions.push({ base: start, size: end - start + 1n });
+      }
+      continue;
+    }
+    if (end < start || end - start + 1n < EXT_REGION_MIN_SIZE) continue;
+    for (const range of sorted) {
+      if (regions.length >= MAX_NR_EXT_REGIONS) break;
+      const ioStart = range.gfn << 12n;
+      const ioEnd = ((range.gfn + range.numberOfPages) << 12n) - 1n;
+      if (ioEnd < start || ioStart > end) continue;
+      if (ioStart > start && ioStart - start >= EXT_REGION_MIN_SIZE) {
+        regions.push({ base: start, size: ioStart - start });
+      }
+      start = ioEnd + 1n;
+      if (start > end) break;
+    }
+    if (
+      end >= start && regions.length < MAX_NR_EXT_REGIONS && end - start + 1n >= EXT_REGION_MIN_SIZE
+    ) {
+      regions.push({ base: start, size: end - start + 1n });
+    }
+  }
+  return regions;
+}

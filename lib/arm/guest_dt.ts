@@ -1,0 +1,416 @@
+/**
+ * The Arm guest device tree libxl builds (`libxl__prepare_dtb`, spec §4.1–§4.3): one small
+ * function per node, in emission order, over the sequential `FdtWriter`. Placeholders
+ * (`linux,initrd-*`, `memory@…` reg, `hypervisor` reg) are filled later by `finalise.ts`.
+ *
+ * @module
+ */
+import type { DomainConfig } from "../config/types.ts";
+import type { FdtWriter } from "../fdt/types.ts";
+import { XliteError } from "../errors.ts";
+import { cellsOf, gicInterrupt, regCells } from "./dt_cells.ts";
+import { atLeast, formatXenVersion, type XenVersion } from "./xen_version.ts";
+import {
+  DT_IRQ_TYPE_EDGE_RISING,
+  DT_IRQ_TYPE_LEVEL_HIGH,
+  DT_IRQ_TYPE_LEVEL_LOW,
+  GUEST_EVTCHN_PPI,
+  GUEST_GICC_BASE,
+  GUEST_GICC_SIZE,
+  GUEST_GICD_BASE,
+  GUEST_GICD_SIZE,
+  GUEST_GICV3_GICD_BASE,
+  GUEST_GICV3_GICD_SIZE,
+  GUEST_GICV3_GICR0_BASE,
+  GUEST_GICV3_GICR0_SIZE,
+  GUEST_PHANDLE_GIC,
+  GUEST_PHANDLE_IOMMU,
+  GUEST_PL011_BASE,
+  GUEST_PL011_SIZE,
+  GUEST_RAM_BANK_BASES,
+  GUEST_RAM_BANKS,
+  GUEST_ROOT_ADDRESS_CELLS,
+  GUEST_ROOT_SIZE_CELLS,
+  GUEST_TIMER_PHYS_NS_PPI,
+  GUEST_TIMER_PHYS_S_PPI,
+  GUEST_TIMER_VIRT_PPI,
+  GUEST_VPL011_SPI,
+  PSCI_cpu_off,
+  PSCI_cpu_on,
+  VIRTIO_MMIO_DEV_SIZE,
+} from "./xen_arch_arm.ts";
+
+/** libxl's first buffer size, and the size past which it gives up (spec §4.1). */
+export const FDT_INITIAL_SIZE = 4096;
+/** `FDT_MAX_SIZE` in libxl_arm.c: 1 MiB. */
+export const FDT_MAX_SIZE = 1 << 20;
+/** `MAX_NR_EXT_REGIONS` (Xen 4.21+). */
+export const MAX_NR_EXT_REGIONS = 256;
+/** Bytes of `/chosen/rng-seed` (1024 bits). */
+export const RNG_SEED_SIZE = 128;
+
+/** Generic virtio type strings libxl knows (`VIRTIO_DEVICE_TYPE_*`, spec §2.9). */
+export const VIRTIO_DEVICE_TYPE_GENERIC = "virtio,device";
+/** virtio I2C adapter. */
+export const VIRTIO_DEVICE_TYPE_I2C = "virtio,device22";
+/** virtio GPIO controller. */
+export const VIRTIO_DEVICE_TYPE_GPIO = "virtio,device29";
+
+/** The guest's architecture, from its kernel image (`struct arch_info`, spec §4.1). */
+export type GuestArch = "aarch64" | "armv7l";
+
+/** What a guest device tree depends on besides the domain config. */
+export interface GuestDtOptions {
+  /** The Xen release whose libxl is emulated. */
+  xenVersion: XenVersion;
+  /** The GIC version the domain got (Xen resolves `default` to the host's). */
+  gicVersion: "v2" | "v3";
+  /** From the kernel image; aarch64 unless an arm32 zImage is booted. */
+  arch?: GuestArch;
+  /** Timer `clock-frequency` Xen reported; 0 or absent: no property. */
+  clockFrequency?: number;
+  /** Whether a ramdisk is loaded (adds the `linux,initrd-*` placeholders). */
+  hasRamdisk: boolean;
+  /** 128 bytes for `/chosen/rng-seed`; random when absent (one fresh seed per attempt). */
+  rngSeed?: Uint8Array;
+  /** The writer over a buffer of `capacity` bytes; throws a no-space error when full. */
+  newWriter: (capacity: number) => FdtWriter;
+}
+
+/** A built (not yet finalised) guest device tree. */
+export interface GuestDt {
+  blob: Uint8Array;
+  /** The buffer sizes tried, in order (4096, 8192, …), as libxl's resize loop would. */
+  attempts: number[];
+}
+
+/** One virtio-mmio node, as the DT loop sees a virtio disk or generic virtio device. */
+export interface VirtioMmioNode {
+  kind: "disk" | "virtio";
+  base: bigint;
+  irq: number;
+  backendDomid: number;
+  /** Whether the node gets `iommus` (grant DMA), by the version's rule (spec §4.3). */
+  grantUsage: boolean;
+  /** Generic devices only: the `type=` string. */
+  type?: string;
+}
+
+/** A device-tree construction failure, with libxl's text. */
+export class GuestDtError extends XliteError {
+  constructor(message: string) {
+    super(message);
+    this.name = "GuestDtError";
+  }
+}
+
+const ARCH_INFO: Record<GuestArch, { timer: string; cpu: string }> = {
+  armv7l: { timer: "arm,armv7-timer", cpu: "arm,cortex-a15" },
+  aarch64: { timer: "arm,armv8-timer", cpu: "arm,armv8" },
+};
+
+/**
+ * Builds the guest DTB the way libxl does: from a 4 KiB buffer, doubling and restarting
+ * from scratch whenever the writer runs out of space, up to 1 MiB (spec §4.1).
+ *
+ * @example
+ * ```ts
+ * const dt = buildGuestDt(config, { xenVersion, gicVersion: "v3", hasRamdisk: false, newWriter });
+ * ```
+ */
+export function buildGuestDt(config: DomainConfig, options: GuestDtOptions): GuestDt {
+  const attempts: number[] = [];
+  for (let size = FDT_INITIAL_SIZE;; size *= 2) {
+    attempts.push(size);
+    try {
+      return { blob: writeGuestDt(options.newWriter(size), config, options), attempts };
+    } catch (error) {
+      if (!isNoSpace(error)) throw error;
+      if (size >= FDT_MAX_SIZE) {
+        throw new GuestDtError(
+          `FDT: guest device tree does not fit in ${FDT_MAX_SIZE} bytes: -3 = FDT_ERR_NOSPACE`,
+        );
+      }
+    }
+  }
+}
+
+/** True for the writer's out-of-space error (`-FDT_ERR_NOSPACE`). */
+export function isNoSpace(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  return error.name === "FdtNoSpaceError" ||
+    (error as { code?: unknown }).code === -3 || /NOSPACE/.test(error.message);
+}
+
+/** One attempt: every node in libxl's order, into one writer. */
+export function writeGuestDt(
+  w: FdtWriter,
+  config: DomainConfig,
+  options: GuestDtOptions,
+): Uint8Array {
+  const arch = ARCH_INFO[options.arch ?? "aarch64"];
+  w.beginNode("");
+  rootProperties(w, options.xenVersion);
+  chosenNode(w, config.cmdline, options.hasRamdisk, options.rngSeed);
+  cpusNode(w, config.maxvcpus, arch.cpu);
+  psciNode(w);
+  memoryNodes(w);
+  if (options.gicVersion === "v2") gicV2Node(w);
+  else gicV3Node(w);
+  timerNode(w, arch.timer, options.clockFrequency ?? 0);
+  hypervisorNode(w, options.xenVersion);
+  if (config.vuart === "sbsa_uart") vpl011Node(w);
+  if (config.tee === "optee") opteeNode(w);
+  virtioNodes(w, virtioMmioNodes(config, options.xenVersion), options.xenVersion);
+  w.endNode();
+  return w.finish();
+}
+
+/** Root properties: model, compatible, interrupt-parent, cells. */
+export function rootProperties(w: FdtWriter, version: XenVersion): void {
+  const v = formatXenVersion(version);
+  w.propertyString("model", `XENVM-${v}`);
+  w.propertyStrings("compatible", [`xen,xenvm-${v}`, "xen,xenvm"]);
+  w.propertyU32("interrupt-parent", GUEST_PHANDLE_GIC);
+  w.propertyU32("#address-cells", GUEST_ROOT_ADDRESS_CELLS);
+  w.propertyU32("#size-cells", GUEST_ROOT_SIZE_CELLS);
+}
+
+/** `/chosen`: bootargs, initrd placeholders, rng-seed (no ACPI module: acpi is off on Arm). */
+export function chosenNode(
+  w: FdtWriter,
+  cmdline: string | undefined,
+  hasRamdisk: boolean,
+  seed?: Uint8Array,
+): void {
+  w.beginNode("chosen");
+  if (cmdline !== undefined) w.propertyString("bootargs", cmdline);
+  if (hasRamdisk) {
+    w.property("linux,initrd-start", new Uint8Array(8));
+    w.property("linux,initrd-end", new Uint8Array(8));
+  }
+  w.property("rng-seed", seed ?? crypto.getRandomValues(new Uint8Array(RNG_SEED_SIZE)));
+  w.endNode();
+}
+
+/** MPIDR affinity of vCPU `i` as Xen lays vCPUs out: 16 per cluster (`libxl__compute_mpdir`). */
+export function vcpuMpidr(i: number): number {
+  return (i & 0xf) | (((i >> 4) & 0xff) << 8);
+}
+
+/** `/cpus` with one `cpu@<mpidr>` per possible vCPU (max_vcpus). */
+export function cpusNode(w: FdtWriter, maxVcpus: number, compatible: string): void {
+  w.beginNode("cpus");
+  w.propertyU32("#address-cells", 1);
+  w.propertyU32("#size-cells", 0);
+  for (let i = 0; i < maxVcpus; i++) cpuNode(w, vcpuMpidr(i), compatible);
+  w.endNode();
+}
+
+/** One `cpu@<mpidr hex>`. */
+export function cpuNode(w: FdtWriter, mpidr: number, compatible: string): void {
+  w.beginNode(`cpu@${mpidr.toString(16)}`);
+  w.propertyString("device_type", "cpu");
+  w.propertyStrings("compatible", [compatible]);
+  w.propertyString("enable-method", "psci");
+  w.propertyCells("reg", [mpidr]);
+  w.endNode();
+}
+
+/** `/psci`: PSCI 1.0 over HVC, with the 0.1 function numbers. */
+export function psciNode(w: FdtWriter): void {
+  w.beginNode("psci");
+  w.propertyStrings("compatible", ["arm,psci-1.0", "arm,psci-0.2", "arm,psci"]);
+  w.propertyString("method", "hvc");
+  w.propertyU32("cpu_off", PSCI_cpu_off);
+  w.propertyU32("cpu_on", PSCI_cpu_on);
+  w.endNode();
+}
+
+/** One `memory@<bank base>` placeholder per RAM bank, reg <0 0 0 0>. */
+export function memoryNodes(w: FdtWriter): void {
+  for (let i = 0; i < GUEST_RAM_BANKS; i++) {
+    w.beginNode(`memory@${GUEST_RAM_BANK_BASES[i].toString(16)}`);
+    w.propertyString("device_type", "memory");
+    w.propertyCells("reg", regCells([[0n, 0n]]));
+    w.endNode();
+  }
+}
+
+/** GICv2 distributor + CPU interface. */
+export function gicV2Node(w: FdtWriter): void {
+  gicNode(w, ["arm,cortex-a15-gic", "arm,cortex-a9-gic"], [
+    [GUEST_GICD_BASE, GUEST_GICD_SIZE],
+    [GUEST_GICC_BASE, GUEST_GICC_SIZE],
+  ]);
+}
+
+/** GICv3 distributor + redistributor region 0. */
+export function gicV3Node(w: FdtWriter): void {
+  gicNode(w, ["arm,gic-v3"], [
+    [GUEST_GICV3_GICD_BASE, GUEST_GICV3_GICD_SIZE],
+    [GUEST_GICV3_GICR0_BASE, GUEST_GICV3_GICR0_SIZE],
+  ]);
+}
+
+function gicNode(w: FdtWriter, compatible: string[], reg: [bigint, bigint][]): void {
+  w.beginNode(`interrupt-controller@${reg[0][0].toString(16)}`);
+  w.propertyStrings("compatible", compatible);
+  w.propertyU32("#interrupt-cells", 3);
+  w.propertyU32("#address-cells", 0);
+  w.propertyEmpty("interrupt-controller");
+  w.propertyCells("reg", regCells(reg));
+  w.propertyU32("linux,phandle", GUEST_PHANDLE_GIC);
+  w.propertyU32("phandle", GUEST_PHANDLE_GIC);
+  w.endNode();
+}
+
+/** `interrupts` then `interrupt-parent` (libxl's `fdt_property_interrupts`). */
+function interrupts(w: FdtWriter, specs: [number, number, number][]): void {
+  w.propertyCells("interrupts", specs.flat());
+  w.propertyU32("interrupt-parent", GUEST_PHANDLE_GIC);
+}
+
+/** `/timer`: secure, non-secure and virtual timer PPIs, level-low. */
+export function timerNode(w: FdtWriter, compatible: string, clockFrequency: number): void {
+  w.beginNode("timer");
+  w.propertyStrings("compatible", [compatible]);
+  interrupts(w, [
+    gicInterrupt(GUEST_TIMER_PHYS_S_PPI, DT_IRQ_TYPE_LEVEL_LOW),
+    gicInterrupt(GUEST_TIMER_PHYS_NS_PPI, DT_IRQ_TYPE_LEVEL_LOW),
+    gicInterrupt(GUEST_TIMER_VIRT_PPI, DT_IRQ_TYPE_LEVEL_LOW),
+  ]);
+  if (clockFrequency) w.propertyU32("clock-frequency", clockFrequency);
+  w.endNode();
+}
+
+/** Entries in the `/hypervisor` reg placeholder: banks + 1 before 4.21, 257 from 4.21. */
+export function hypervisorRegEntries(version: XenVersion): number {
+  return (atLeast(version, 4, 21) ? MAX_NR_EXT_REGIONS : GUEST_RAM_BANKS) + 1;
+}
+
+/** `/hypervisor`: version, zeroed reg placeholder (grant table + extended regions), evtchn PPI. */
+export function hypervisorNode(w: FdtWriter, version: XenVersion): void {
+  w.beginNode("hypervisor");
+  w.propertyStrings("compatible", [`xen,xen-${formatXenVersion(version)}`, "xen,xen"]);
+  w.propertyCells("reg", new Array(hypervisorRegEntries(version) * 4).fill(0));
+  interrupts(w, [gicInterrupt(GUEST_EVTCHN_PPI, DT_IRQ_TYPE_LEVEL_LOW)]);
+  w.endNode();
+}
+
+/** `/sbsa-pl011`: the emulated SBSA UART (vuart = "sbsa_uart"). */
+export function vpl011Node(w: FdtWriter): void {
+  w.beginNode("sbsa-pl011");
+  w.propertyStrings("compatible", ["arm,sbsa-uart"]);
+  w.propertyCells("reg", regCells([[GUEST_PL011_BASE, GUEST_PL011_SIZE]]));
+  interrupts(w, [gicInterrupt(GUEST_VPL011_SPI, DT_IRQ_TYPE_LEVEL_HIGH)]);
+  w.propertyU32("current-speed", 115200);
+  w.endNode();
+}
+
+/** `/firmware/optee` (tee = "optee"). */
+export function opteeNode(w: FdtWriter): void {
+  w.beginNode("firmware");
+  w.beginNode("optee");
+  w.propertyStrings("compatible", ["linaro,optee-tz"]);
+  w.propertyString("method", "hvc");
+  w.endNode();
+  w.endNode();
+}
+
+/**
+ * The virtio-mmio nodes libxl emits, in order: disks with specification virtio, then (4.18+)
+ * generic devices with transport mmio; `grantUsage` by the version's rule (spec §4.3).
+ */
+export function virtioMmioNodes(config: DomainConfig, version: XenVersion): VirtioMmioNode[] {
+  const nodes: VirtioMmioNode[] = [];
+  for (const disk of config.disks) {
+    if (disk.specification !== "virtio") continue;
+    const grantUsage = atLeast(version, 4, 19)
+      ? disk.grantUsage ?? disk.backendDomid !== 0
+      : disk.backendDomid !== 0;
+    nodes.push({
+      kind: "disk",
+      base: disk.base,
+      irq: disk.irq,
+      backendDomid: disk.backendDomid,
+      grantUsage,
+    });
+  }
+  if (!atLeast(version, 4, 18)) return nodes;
+  for (const dev of config.virtios) {
+    if (dev.transport !== "mmio") continue;
+    nodes.push({
+      kind: "virtio",
+      base: dev.base,
+      irq: dev.irq,
+      backendDomid: dev.backendDomid,
+      grantUsage: dev.grantUsage ?? dev.backendDomid !== 0,
+      type: dev.type,
+    });
+  }
+  return nodes;
+}
+
+/** The virtio-mmio nodes and `/xen_iommu`, placed as the version places it (spec §4.6). */
+export function virtioNodes(w: FdtWriter, nodes: VirtioMmioNode[], version: XenVersion): void {
+  if (!atLeast(version, 4, 18)) {
+    // 4.17: the IOMMU node goes right before the first disk node with a non-dom0 backend.
+    let iommuCreated = false;
+    for (const node of nodes) {
+      if (node.grantUsage && !iommuCreated) {
+        xenIommuNode(w);
+        iommuCreated = true;
+      }
+      virtioMmioNode(w, node);
+    }
+    return;
+  }
+  for (const node of nodes) virtioMmioNode(w, node);
+  if (nodes.some((node) => node.grantUsage)) xenIommuNode(w);
+}
+
+/** `virtio@<base>`: compatible, reg, edge-rising SPI, dma-coherent, iommus, type subnode. */
+export function virtioMmioNode(w: FdtWriter, node: VirtioMmioNode): void {
+  w.beginNode(`virtio@${node.base.toString(16)}`);
+  w.propertyStrings("compatible", ["virtio,mmio"]);
+  w.propertyCells("reg", regCells([[node.base, VIRTIO_MMIO_DEV_SIZE]]));
+  interrupts(w, [gicInterrupt(node.irq, DT_IRQ_TYPE_EDGE_RISING)]);
+  w.propertyEmpty("dma-coherent");
+  if (node.grantUsage) w.propertyCells("iommus", [GUEST_PHANDLE_IOMMU, node.backendDomid]);
+  if (node.kind === "virtio") virtioTypeSubnode(w, node.type);
+  w.endNode();
+}
+
+/** The subnode a generic device's type asks for: `i2c`, `gpio`, or none (spec §2.9). */
+export function virtioTypeSubnode(w: FdtWriter, type: string | undefined): void {
+  if (type === VIRTIO_DEVICE_TYPE_I2C) {
+    w.beginNode("i2c");
+    w.propertyStrings("compatible", [VIRTIO_DEVICE_TYPE_I2C]);
+    w.endNode();
+  } else if (type === VIRTIO_DEVICE_TYPE_GPIO) {
+    w.beginNode("gpio");
+    w.propertyStrings("compatible", [VIRTIO_DEVICE_TYPE_GPIO]);
+    w.propertyEmpty("gpio-controller");
+    w.propertyU32("#gpio-cells", 2);
+    w.propertyEmpty("interrupt-controller");
+    w.propertyU32("#interrupt-cells", 2);
+    w.endNode();
+  } else if (type === undefined || !type.startsWith(VIRTIO_DEVICE_TYPE_GENERIC)) {
+    throw new GuestDtError(`Invalid type for virtio device: ${type ?? "(null)"}`);
+  }
+}
+
+/** `/xen_iommu`: the grant-DMA IOMMU the `iommus` properties point at. */
+export function xenIommuNode(w: FdtWriter): void {
+  w.beginNode("xen_iommu");
+  w.propertyStrings("compatible", ["xen,grant-dma"]);
+  w.propertyU32("#iommu-cells", 1);
+  w.propertyU32("phandle", GUEST_PHANDLE_IOMMU);
+  w.endNode();
+}
+
+/** Cells of a (base, size) `reg` at root level, exported for the finalisation step. */
+export function rootReg(base: bigint, size: bigint): number[] {
+  return [...cellsOf(base, GUEST_ROOT_ADDRESS_CELLS), ...cellsOf(size, GUEST_ROOT_SIZE_CELLS)];
+}

@@ -1,0 +1,47 @@
+import { assertEquals, assertRejects } from "../support/assert.ts";
+import { KernelImageError, probeKernel, syntheticArm64Image } from "../../lib/arm/kernel_image.ts";
+
+async function gzip(bytes: Uint8Array): Promise<Uint8Array> {
+  const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(
+    new CompressionStream("gzip"),
+  );
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+Deno.test("arm64 Image: magic at 56, text_offset from the header, size is the file length", async () => {
+  const image = syntheticArm64Image(12345, 0x80000n);
+  assertEquals(await probeKernel(image, "Image"), {
+    arch: "aarch64",
+    loadOffset: 0x80000n,
+    size: 12345,
+    gzipped: false,
+  });
+});
+
+Deno.test("gzip'ed Image is decompressed first; size is the decompressed length", async () => {
+  const image = syntheticArm64Image(200_000);
+  const kernel = await probeKernel(await gzip(image), "vmlinuz");
+  assertEquals(kernel.size, 200_000);
+  assertEquals(kernel.gzipped, true);
+});
+
+Deno.test("old arm64 Image recognised by its first word 0x14000008", async () => {
+  const image = new Uint8Array(64);
+  new DataView(image.buffer).setUint32(0, 0x14000008, true);
+  assertEquals((await probeKernel(image, "old")).arch, "aarch64");
+});
+
+Deno.test("arm32 zImage loads at RAM base + 0x8000", async () => {
+  const image = new Uint8Array(0x100);
+  new DataView(image.buffer).setUint32(0x24, 0x016f2818, true);
+  const kernel = await probeKernel(image, "zImage");
+  assertEquals([kernel.arch, kernel.loadOffset], ["armv7l", 0x8000n]);
+});
+
+Deno.test("anything else: one clear error naming the file", async () => {
+  await assertRejects(
+    () => probeKernel(new TextEncoder().encode("#!/bin/sh\necho not a kernel\n".repeat(4)), "k.sh"),
+    KernelImageError,
+    "kernel k.sh: not an arm64 Image or arm32 zImage",
+  );
+});
