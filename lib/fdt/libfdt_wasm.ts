@@ -1,0 +1,160 @@
+/**
+ * The libfdt WebAssembly module (`wasm/libfdt.wasm`, see `wasm/libfdt.recipe.ts`), loaded on
+ * first use, once, synchronously, plus the small helpers the writer, reader and editor share:
+ * a reusable scratch area for arguments, C-string access and libfdt error mapping.
+ *
+ * @module
+ */
+import { FDT_ERR_NOSPACE, FdtError, FdtNoSpaceError } from "./fdt_error.ts";
+import { XliteError } from "../errors.ts";
+
+/** libfdt's exports, as the recipe builds them (pointers and sizes are i32, u64 are BigInt). */
+export interface LibfdtExports {
+  memory: WebAssembly.Memory;
+  _initialize?: () => void;
+  malloc(size: number): number;
+  free(ptr: number): void;
+  fdt_create(buf: number, size: number): number;
+  fdt_add_reservemap_entry(fdt: number, address: bigint, size: bigint): number;
+  fdt_finish_reservemap(fdt: number): number;
+  fdt_begin_node(fdt: number, name: number): number;
+  fdt_property(fdt: number, name: number, value: number, len: number): number;
+  fdt_end_node(fdt: number): number;
+  fdt_finish(fdt: number): number;
+  fdt_check_header(fdt: number): number;
+  fdt_next_tag(fdt: number, offset: number, nextOffsetPtr: number): number;
+  fdt_next_node(fdt: number, offset: number, depthPtr: number): number;
+  fdt_first_property_offset(fdt: number, nodeOffset: number): number;
+  fdt_next_property_offset(fdt: number, offset: number): number;
+  fdt_getprop_by_offset(fdt: number, offset: number, namePtrPtr: number, lenPtr: number): number;
+  fdt_get_name(fdt: number, nodeOffset: number, lenPtr: number): number;
+  fdt_path_offset(fdt: number, path: number): number;
+  fdt_getprop(fdt: number, nodeOffset: number, name: number, lenPtr: number): number;
+  fdt_num_mem_rsv(fdt: number): number;
+  fdt_get_mem_rsv(fdt: number, n: number, addressPtr: number, sizePtr: number): number;
+  fdt_setprop(fdt: number, nodeOffset: number, name: number, value: number, len: number): number;
+  fdt_setprop_inplace(
+    fdt: number,
+    nodeOffset: number,
+    name: number,
+    value: number,
+    len: number,
+  ): number;
+  fdt_nop_node(fdt: number, nodeOffset: number): number;
+  fdt_open_into(fdt: number, buf: number, size: number): number;
+  fdt_pack(fdt: number): number;
+  fdt_strerror(err: number): number;
+  xlite_fdt_totalsize(fdt: number): number;
+  xlite_heap_top(): number;
+}
+
+/** FDT structure-block tags (libfdt `fdt.h`). */
+export const FDT_BEGIN_NODE = 1;
+/** End of a node. */
+export const FDT_END_NODE = 2;
+/** A property. */
+export const FDT_PROP = 3;
+/** A no-op (what `fdt_nop_node` leaves behind). */
+export const FDT_NOP = 4;
+/** End of the structure block. */
+export const FDT_END = 9;
+
+/** The loaded module with views over its (fixed-size) memory. */
+export interface Libfdt {
+  /** Raw exports. */
+  fn: LibfdtExports;
+  /** Byte view over the whole linear memory (valid forever: the memory never grows). */
+  u8: Uint8Array;
+  /** Little-endian view for pointer-sized results. */
+  view: DataView;
+  /** A scratch area of at least `size` bytes for call arguments; reused between calls. */
+  scratch(size: number): number;
+  /** `malloc`, throwing `FdtError` (naming `what`) when the fixed memory is exhausted. */
+  alloc(size: number, what: string): number;
+  /** Writes `text` NUL-terminated at `ptr`; returns the bytes written (including the NUL). */
+  putCString(ptr: number, text: Uint8Array): number;
+  /** Reads a NUL-terminated string at `ptr`. */
+  cString(ptr: number): string;
+  /** `fdt_strerror(code)`. */
+  strerror(code: number): string;
+  /** Throws the `FdtError` (or `FdtNoSpaceError`) for a negative libfdt result. */
+  check(call: string, result: number, context?: string, size?: number): number;
+}
+
+const WASM_URL = new URL("../../wasm/libfdt.wasm", import.meta.url);
+const decoder = new TextDecoder();
+
+let loaded: Libfdt | undefined;
+
+/** The libfdt module, loaded and instantiated on first call. */
+export function libfdt(): Libfdt {
+  return loaded ??= load();
+}
+
+function load(): Libfdt {
+  let bytes: Uint8Array;
+  try {
+    bytes = Deno.readFileSync(WASM_URL);
+  } catch (error) {
+    throw new XliteError(
+      `cannot load ${WASM_URL.pathname}: ${(error as Error).message} (run 'deno task build')`,
+    );
+  }
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes as BufferSource), {});
+  const fn = instance.exports as unknown as LibfdtExports;
+  fn._initialize?.();
+  const u8 = new Uint8Array(fn.memory.buffer);
+  const view = new DataView(fn.memory.buffer);
+  let scratchPtr = 0;
+  let scratchSize = 0;
+
+  const alloc = (size: number, what: string): number => {
+    const ptr = fn.malloc(Math.max(size, 1));
+    if (ptr === 0) {
+      throw new FdtError(what, `out of memory allocating ${size} bytes in libfdt.wasm`);
+    }
+    return ptr;
+  };
+  const strerror = (code: number): string => cString(fn.fdt_strerror(code));
+  const cString = (ptr: number): string => {
+    const end = u8.indexOf(0, ptr);
+    return decoder.decode(u8.subarray(ptr, end < 0 ? ptr : end));
+  };
+  return {
+    fn,
+    u8,
+    view,
+    scratch(size: number): number {
+      if (size > scratchSize) {
+        if (scratchPtr !== 0) fn.free(scratchPtr);
+        scratchPtr = 0;
+        scratchSize = 0;
+        const rounded = Math.max(256, 2 ** Math.ceil(Math.log2(size)));
+        scratchPtr = alloc(rounded, "scratch");
+        scratchSize = rounded;
+      }
+      return scratchPtr;
+    },
+    alloc,
+    putCString(ptr: number, text: Uint8Array): number {
+      u8.set(text, ptr);
+      u8[ptr + text.length] = 0;
+      return text.length + 1;
+    },
+    cString,
+    strerror,
+    check(call: string, result: number, context?: string, size?: number): number {
+      if (result >= 0) return result;
+      const reason = `${result} = ${strerror(result)}${context ? ` (${context})` : ""}`;
+      if (result === -FDT_ERR_NOSPACE && size !== undefined) {
+        throw new FdtNoSpaceError(call, reason, size);
+      }
+      throw new FdtError(call, reason, result);
+    },
+  };
+}
+
+/** The top of libfdt.wasm's malloc heap: flat across repeated work when nothing leaks. */
+export function libfdtHeapTop(): number {
+  return libfdt().fn.xlite_heap_top();
+}
