@@ -8,7 +8,10 @@ import type { Command } from "./lib/cli/command.ts";
 import { XliteError } from "./lib/errors.ts";
 
 /** Every subcommand, loaded lazily. */
-const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {};
+const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
+  "disk-parse": () => import("./lib/cli/disk_parse.ts"),
+  vdev: () => import("./lib/cli/vdev.ts"),
+};
 
 const HELP = `xlite: a Xen toolstack for Arm in one executable
 

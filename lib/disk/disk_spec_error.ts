@@ -1,0 +1,84 @@
+/**
+ * `DiskSpecError`: a disk specification xl would reject, carrying xl's exact text
+ * (spec §1.7).
+ *
+ * @module
+ */
+import { XliteError } from "../errors.ts";
+
+/** One line xl prints for a bad disk spec, before it is formatted. */
+export interface DiskSpecProblem {
+  /** xl's reason, e.g. `unknown parameter`. */
+  reason: string;
+  /** The offending text (xl's "near"), absent for the post-scan checks. */
+  near?: string;
+  /** The spec string the line quotes (for several strings, the one being scanned). */
+  spec: string;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * A disk specification xl rejects. `message` is exactly what xl prints (one line per
+ * error, joined with `\n`):
+ * `<source>: config parsing error in disk specification: <reason>[: near `<text>'] in `<spec>'`.
+ *
+ * @example
+ * ```ts
+ * try { parseDiskSpec("foo=bar"); } catch (e) { if (e instanceof DiskSpecError) console.error(e.message); }
+ * ```
+ */
+export class DiskSpecError extends XliteError {
+  /** Where the spec came from: `command line` or a config file name. */
+  readonly source: string;
+  /** The lines, in xl's order. */
+  readonly problems: DiskSpecProblem[];
+  /** Raw bytes per problem for the near text when it is not whole UTF-8 (see `bytes`). */
+  readonly #rawNear: (Uint8Array | undefined)[] | undefined;
+  constructor(
+    source: string,
+    problems: DiskSpecProblem[],
+    rawNear?: (Uint8Array | undefined)[],
+  ) {
+    super(problems.map((p) => formatProblem(source, p)).join("\n"), { verbatim: true });
+    this.name = "DiskSpecError";
+    this.source = source;
+    this.problems = problems;
+    this.#rawNear = rawNear;
+  }
+
+  /**
+   * The message as the bytes xl writes. It differs from `message` (UTF-8 encoded) only
+   * when a near text cuts a multi-byte character, which `message` shows as U+FFFD.
+   */
+  get bytes(): Uint8Array {
+    if (!this.#rawNear?.some((b) => b !== undefined)) return encoder.encode(this.message);
+    const parts: Uint8Array[] = [];
+    this.problems.forEach((p, i) => {
+      if (i > 0) parts.push(encoder.encode("\n"));
+      const raw = this.#rawNear![i];
+      if (raw === undefined) {
+        parts.push(encoder.encode(formatProblem(this.source, p)));
+      } else {
+        parts.push(encoder.encode(`${this.source}${PREFIX}${p.reason}: near \``));
+        parts.push(raw);
+        parts.push(encoder.encode(`' in \`${p.spec}'`));
+      }
+    });
+    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let o = 0;
+    for (const part of parts) {
+      out.set(part, o);
+      o += part.length;
+    }
+    return out;
+  }
+}
+
+const PREFIX = ": config parsing error in disk specification: ";
+
+/** Formats one problem as xl's `xlu__disk_err` does (spec §1.7). */
+export function formatProblem(source: string, problem: DiskSpecProblem): string {
+  const near = problem.near === undefined ? "" : `: near \`${problem.near}'`;
+  return `${source}${PREFIX}${problem.reason}${near} in \`${problem.spec}'`;
+}
