@@ -1,0 +1,327 @@
+/**
+ * The pure plan of a device add: every xenstore operation libxl performs, in its order, and
+ * the nodes (value + permissions) that result (spec §2.5, `libxl__device_generic_add`).
+ * Nothing here talks to xenstore; `add.ts` executes a plan in one transaction.
+ *
+ * @module
+ */
+import type { DomainConfig, VirtioDevice } from "../config/types.ts";
+import type { DiskSpec } from "../disk/types.ts";
+import { setDiskDefaults, vdevToDevid } from "../disk/mod.ts";
+import { XliteError } from "../errors.ts";
+import {
+  DEFAULT_RELEASE,
+  type DeviceKind,
+  deviceKind,
+  diskKindFor,
+  releaseAtLeast,
+} from "./device_kinds.ts";
+import { diskBackendEntries, diskFrontendEntries } from "./disk.ts";
+import { DeviceError } from "./errors.ts";
+import { devicePaths, libxlDomainPath } from "./paths.ts";
+import type {
+  DevicePaths,
+  DeviceRef,
+  KeyValue,
+  XenRelease,
+  XenstoreOp,
+  XenstoreWrite,
+  XsPermission,
+} from "./types.ts";
+import { virtioBackendEntries, virtioFrontendEntries, virtioGrantUsage } from "./virtio.ts";
+
+/** Everything needed to add one device, computed without touching xenstore. */
+export interface DeviceAddPlan {
+  /** The device's row in the device table. */
+  kind: DeviceKind;
+  /** Which device. */
+  device: DeviceRef;
+  /** Its frontend, backend and libxl directories. */
+  paths: DevicePaths;
+  /** Backend keys in libxl's order (also copied under the libxl directory). */
+  backendEntries: KeyValue[];
+  /** Frontend keys in libxl's order. */
+  frontendEntries: KeyValue[];
+  /** The operations of the add transaction, in libxl's order. */
+  ops: XenstoreOp[];
+}
+
+/** Options shared by the planners. */
+export interface PlanOptions {
+  /** The Xen release whose layout to write (default 4.17, Debian bookworm's). */
+  release?: XenRelease;
+}
+
+/**
+ * The operations `libxl__device_generic_add` performs (spec §2.5): drop stale directories,
+ * then libxl's copy of the paths, the frontend (owned by the guest, readable by the backend),
+ * the backend (owned by the backend domain, readable by the guest) and the libxl copy of the
+ * backend keys (inheriting `/libxl/<domid>`'s permissions).
+ */
+export function genericAddOps(
+  device: DeviceRef,
+  backendEntries: readonly KeyValue[],
+  frontendEntries: readonly KeyValue[],
+): XenstoreOp[] {
+  const paths = devicePaths(device);
+  const frontendPerms: XsPermission[] = [
+    { domid: device.domid, access: "n" },
+    { domid: device.backendDomid, access: "r" },
+  ];
+  const backendPerms: XsPermission[] = [
+    { domid: device.backendDomid, access: "n" },
+    { domid: device.domid, access: "r" },
+  ];
+  const ops: XenstoreOp[] = [
+    { op: "rm", path: paths.libxl },
+    { op: "write", path: `${paths.libxl}/frontend`, value: paths.frontend },
+    { op: "write", path: `${paths.libxl}/backend`, value: paths.backend },
+    { op: "rm", path: paths.frontend },
+    { op: "mkdir", path: paths.frontend },
+    { op: "setPerms", path: paths.frontend, perms: frontendPerms },
+    { op: "write", path: `${paths.frontend}/backend`, value: paths.backend },
+  ];
+  // libxl__xs_writev_perms: each frontend key gets the frontend permissions explicitly.
+  for (const [key, value] of frontendEntries) {
+    const path = `${paths.frontend}/${key}`;
+    ops.push({ op: "write", path, value }, { op: "setPerms", path, perms: frontendPerms });
+  }
+  ops.push(
+    { op: "rm", path: paths.backend },
+    { op: "mkdir", path: paths.backend },
+    { op: "setPerms", path: paths.backend, perms: backendPerms },
+    { op: "write", path: `${paths.backend}/frontend`, value: paths.frontend },
+  );
+  for (const [key, value] of backendEntries) {
+    ops.push({ op: "write", path: `${paths.backend}/${key}`, value });
+  }
+  for (const [key, value] of backendEntries) {
+    ops.push({ op: "write", path: `${paths.libxl}/${key}`, value });
+  }
+  return ops;
+}
+
+function checkRelease(kind: DeviceKind, release: XenRelease, domid: number): void {
+  if (!releaseAtLeast(release, kind.since)) {
+    throw new DeviceError("ERROR_FAIL", kind.unsupportedBefore ?? `${kind.name} not supported`, {
+      domid,
+    });
+  }
+}
+
+/**
+ * `libxl__device_from_disk`: which device a disk is, from its vdev (spec §1.9) and its
+ * chosen backend (spec §2.4). Throws {@linkcode DeviceError} `ERROR_INVAL` for a bad vdev or
+ * a backend no kind serves.
+ */
+export function diskDeviceRef(disk: DiskSpec, domid: number): DeviceRef {
+  let devid: number;
+  try {
+    devid = vdevToDevid(disk.vdev ?? "");
+  } catch (error) {
+    throw new DeviceError("ERROR_INVAL", (error as Error).message, { domid });
+  }
+  const kind = diskKindFor(disk.backend);
+  if (!kind) {
+    throw new DeviceError("ERROR_INVAL", `Unrecognized disk backend type: ${disk.backend}`, {
+      domid,
+    });
+  }
+  return {
+    domid,
+    devid,
+    backendDomid: disk.backendDomid,
+    kind: kind.kind,
+    backendKind: kind.backendKind,
+  };
+}
+
+/**
+ * The plan for adding a disk whose defaults are already set (`setDiskDefaults`): its kind
+ * comes from the chosen backend, its devid from the vdev (spec §1.9, §2.4).
+ */
+export function planDiskAdd(
+  disk: DiskSpec,
+  domid: number,
+  options: PlanOptions = {},
+): DeviceAddPlan {
+  const release = options.release ?? DEFAULT_RELEASE;
+  const device = diskDeviceRef(disk, domid);
+  const kind = diskKindFor(disk.backend)!;
+  checkRelease(kind, release, domid);
+  const backendEntries = diskBackendEntries(disk, kind, domid, release);
+  const frontendEntries = diskFrontendEntries(disk, device.devid);
+  return {
+    kind,
+    device,
+    paths: devicePaths(device),
+    backendEntries,
+    frontendEntries,
+    ops: genericAddOps(device, backendEntries, frontendEntries),
+  };
+}
+
+/** The plan for adding a generic virtio device (backend domid resolved; spec §2.9). */
+export function planVirtioAdd(
+  virtio: VirtioDevice,
+  domid: number,
+  options: PlanOptions = {},
+): DeviceAddPlan {
+  const kind = deviceKind("virtio")!;
+  checkRelease(kind, options.release ?? DEFAULT_RELEASE, domid);
+  const device: DeviceRef = {
+    domid,
+    devid: virtio.devid,
+    backendDomid: virtio.backendDomid,
+    kind: kind.kind,
+    backendKind: kind.backendKind,
+  };
+  const backendEntries = virtioBackendEntries(virtio, domid);
+  const frontendEntries = virtioFrontendEntries(virtio);
+  return {
+    kind,
+    device,
+    paths: devicePaths(device),
+    backendEntries,
+    frontendEntries,
+    ops: genericAddOps(device, backendEntries, frontendEntries),
+  };
+}
+
+/**
+ * The nodes `ops` leave behind, in the order they were first written, each with its final
+ * value and permissions. New nodes inherit their parent's permissions as xenstored does;
+ * a node whose parent the plan did not create gets `inherited(path)` — for libxl's private
+ * directory that is `n0` (xl creates `/libxl/<domid>` owned by dom0, no access for others).
+ */
+export function nodesAfter(
+  ops: readonly XenstoreOp[],
+  inherited: (path: string) => XsPermission[] = () => [{ domid: 0, access: "n" }],
+): XenstoreWrite[] {
+  const nodes = new Map<string, { value: string; perms: XsPermission[]; explicit: boolean }>();
+  const parentPerms = (path: string): XsPermission[] => {
+    for (let p = path; p.lastIndexOf("/") > 0;) {
+      p = p.slice(0, p.lastIndexOf("/"));
+      const node = nodes.get(p);
+      if (node) return node.perms;
+    }
+    return inherited(path);
+  };
+  const create = (path: string, value: string, explicit: boolean) => {
+    const existing = nodes.get(path);
+    if (existing) existing.value = value;
+    else nodes.set(path, { value, perms: parentPerms(path), explicit });
+  };
+  for (const op of ops) {
+    switch (op.op) {
+      case "rm":
+        for (const key of [...nodes.keys()]) {
+          if (key === op.path || key.startsWith(`${op.path}/`)) nodes.delete(key);
+        }
+        break;
+      case "mkdir":
+        if (!nodes.has(op.path)) create(op.path, "", true);
+        break;
+      case "write":
+        create(op.path, op.value, true);
+        break;
+      case "setPerms": {
+        const node = nodes.get(op.path);
+        if (node) node.perms = op.perms;
+        else nodes.set(op.path, { value: "", perms: op.perms, explicit: true });
+        break;
+      }
+    }
+  }
+  return [...nodes].filter(([, node]) => node.explicit).map(([path, node]) => ({
+    path,
+    value: node.value,
+    perms: node.perms,
+  }));
+}
+
+/** Options for {@linkcode planDomainDeviceWrites}. */
+export interface DomainPlanOptions extends PlanOptions {
+  /**
+   * The guest's domid. In a dry run there is no domain yet: the default placeholder is 1,
+   * the domid Xen gives the first guest after boot.
+   */
+  domid?: number;
+  /**
+   * Resolves a `backend=` domain name to a domid (libxl asks xenstore). The default accepts
+   * only all-digit names, since a dry run has no xenstore to ask.
+   */
+  resolveDomain?: (name: string) => number;
+  /** How a disk target is stat'ed for backend selection (default: the real file system). */
+  statTarget?: (path: string) => "block" | "file" | "other" | "missing";
+}
+
+/** The default backend resolver of a dry run: `libxl_domain_qualifier_to_domid` for digits. */
+function resolveDigitsOnly(name: string): number {
+  if (/^\d*$/.test(name)) return name === "" ? 0 : Number(name);
+  throw new XliteError(
+    `backend domain '${name}': a dry run cannot look domain names up; give its domid`,
+  );
+}
+
+/**
+ * Every device add `xl create` performs for `config`'s disks and then its generic virtio
+ * devices (spec §2.8 steps 5–6), as plans. Disks get libxl's creation-time defaults
+ * (hotplug=false); generic virtio devices are skipped before Xen 4.18, whose xl ignores
+ * `virtio=`.
+ */
+export function planDomainDevices(
+  config: DomainConfig,
+  options: DomainPlanOptions = {},
+): DeviceAddPlan[] {
+  const domid = options.domid ?? 1;
+  const release = options.release ?? DEFAULT_RELEASE;
+  const resolve = options.resolveDomain ?? resolveDigitsOnly;
+  const plans: DeviceAddPlan[] = [];
+  for (const parsed of config.disks) {
+    const disk = structuredClone(parsed);
+    if (disk.backendDomname !== undefined) disk.backendDomid = resolve(disk.backendDomname);
+    const defaulted = setDiskDefaults(disk, { hotplug: false, statTarget: options.statTarget });
+    plans.push(planDiskAdd(defaulted, domid, { release }));
+  }
+  if (releaseAtLeast(release, deviceKind("virtio")!.since)) {
+    for (const parsed of config.virtios) {
+      const virtio = structuredClone(parsed);
+      if (virtio.backendDomname !== undefined) virtio.backendDomid = resolve(virtio.backendDomname);
+      virtio.grantUsage = virtioGrantUsage(virtio);
+      plans.push(planVirtioAdd(virtio, domid, { release }));
+    }
+  }
+  return plans;
+}
+
+/**
+ * The exact xenstore nodes `xl create` writes for `config`'s disks and generic virtio devices,
+ * in order, with their permissions (see {@linkcode planDomainDevices} for the options; the
+ * guest domid defaults to the placeholder 1).
+ *
+ * @example
+ * ```ts
+ * for (const w of planDomainDeviceWrites(config)) console.log(w.path, w.value);
+ * ```
+ */
+export function planDomainDeviceWrites(
+  config: DomainConfig,
+  options: DomainPlanOptions = {},
+): XenstoreWrite[] {
+  return planDomainDevices(config, options).flatMap((plan) => nodesAfter(plan.ops));
+}
+
+/** Formats nodes as `xenstore-ls -fp` prints them (piped): `/path = "value"   (n0,r5)`. */
+export function formatWrites(writes: readonly XenstoreWrite[]): string {
+  return writes.map((w) =>
+    `${w.path} = ${JSON.stringify(w.value)}   (${
+      w.perms.map((p) => `${p.access}${p.domid}`).join(",")
+    })`
+  ).join("\n");
+}
+
+/** The libxl directory all of a guest's devices live under (`/libxl/<domid>/device`). */
+export function libxlDevicesPath(domid: number): string {
+  return `${libxlDomainPath(domid)}/device`;
+}
