@@ -15,6 +15,9 @@
  *   diskparse -v    line = hex of a vdev name: libxl__device_disk_dev_number and
  *                   the reverse libxl__devid_to_vdev
  *   diskparse -d    line = decimal devid: libxl__devid_to_vdev only
+ *   diskparse -j    line = hex spec, then space-separated decimal overrides for the
+ *                   fields the grammar cannot set: backend_domid transport irq base
+ *                   colo_restore_enable(-1 default/0/1); prints {"json":...} or the error
  *
  * Output for a disk spec:
  *   {"rc":0,"json":"<libxl_device_disk_to_json, as xl -N prints it>","devnum":N}
@@ -208,6 +211,49 @@ static void do_vdev(char *vdev)
     fflush(stdout);
 }
 
+static void do_json(char *line)
+{
+    char *rest = strchr(line, ' ');
+    unsigned int domid = 0, transport = 0, irq = 0;
+    unsigned long long base = 0;
+    int colo_restore = -1, rc;
+    const char *spec = line;
+    libxl_device_disk disk;
+    XLU_Config *cfg = xlu_cfg_init(stderr, "command line");
+
+    if (rest) {
+        *rest++ = 0;
+        sscanf(rest, "%u %u %u %llu %d", &domid, &transport, &irq, &base, &colo_restore);
+    }
+    if (unhex(line)) {
+        printf("{\"bad_input\":true}\n");
+        fflush(stdout);
+        xlu_cfg_destroy(cfg);
+        return;
+    }
+    libxl_device_disk_init(&disk);
+    rc = xlu_disk_parse(cfg, 1, &spec, &disk);
+    if (rc) {
+        printf("{\"rc\":%d}\n", rc);
+    } else {
+        char *json;
+        disk.backend_domid = domid;
+        disk.transport = transport;
+        disk.irq = irq;
+        disk.base = base;
+        if (colo_restore >= 0)
+            libxl_defbool_set(&disk.colo_restore_enable, colo_restore);
+        json = libxl_device_disk_to_json(NULL, &disk);
+        fputs("{\"rc\":0,\"json\":", stdout);
+        jstr(stdout, json);
+        fputs("}\n", stdout);
+        free(json);
+    }
+    fflush(stdout);
+    libxl_device_disk_dispose(&disk);
+    xlu_cfg_destroy(cfg);
+}
+
 static void do_devid(const char *line)
 {
     fake_gc gc = { -1, NULL, NULL };
@@ -226,10 +272,10 @@ int main(int argc, char **argv)
     size_t cap = 0;
     ssize_t n;
 
-    while ((opt = getopt(argc, argv, "tvd")) != -1) {
-        if (opt == 't' || opt == 'v' || opt == 'd') mode = opt;
+    while ((opt = getopt(argc, argv, "tvdj")) != -1) {
+        if (opt == 't' || opt == 'v' || opt == 'd' || opt == 'j') mode = opt;
         else {
-            fprintf(stderr, "usage: %s [-t|-v|-d] < lines\n", argv[0]);
+            fprintf(stderr, "usage: %s [-t|-v|-d|-j] < lines\n", argv[0]);
             return 2;
         }
     }
@@ -240,6 +286,8 @@ int main(int argc, char **argv)
             do_vdev(line);
         else if (mode == 'd')
             do_devid(line);
+        else if (mode == 'j')
+            do_json(line);
         else
             do_spec(line, mode == 't');
     }
