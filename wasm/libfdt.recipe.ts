@@ -92,7 +92,7 @@ export const EMCC_FLAGS = [
 ] as const;
 
 /** The environment emcc runs in: nothing inherited (no node_modules/.bin on PATH). */
-function emccEnv(home: string): Record<string, string> {
+export function emccEnv(home: string): Record<string, string> {
   return {
     PATH: "/usr/bin:/bin",
     HOME: home,
@@ -142,7 +142,7 @@ async function run(
 }
 
 /** The installed version of a Debian package, or undefined when it is not installed. */
-async function debianVersion(pkg: string): Promise<string | undefined> {
+export async function debianVersion(pkg: string): Promise<string | undefined> {
   const output = await new Deno.Command("dpkg-query", {
     args: ["-W", "-f=${Status}\t${Version}", pkg],
     stdout: "piped",
@@ -152,7 +152,8 @@ async function debianVersion(pkg: string): Promise<string | undefined> {
   return output.success && status?.endsWith(" installed") ? version : undefined;
 }
 
-async function requirePackage(pkg: string, version: string): Promise<void> {
+/** Fails with a `LibfdtBuildError` unless Debian package `pkg` is installed at `version`. */
+export async function requirePackage(pkg: string, version: string): Promise<void> {
   const installed = await debianVersion(pkg);
   if (installed === undefined) {
     throw new LibfdtBuildError(

@@ -15,6 +15,7 @@ export class FdtError extends XliteError {
   readonly call: string;
   /** libfdt's negative error code, when libfdt reported the failure. */
   readonly code: number | undefined;
+  /** `call` failed for `reason`; `code` is libfdt's negative error, if any. */
   constructor(call: string, reason: string, code?: number) {
     super(`FDT: ${call} failed: ${reason}`);
     this.name = "FdtError";
@@ -30,6 +31,7 @@ export class FdtError extends XliteError {
 export class FdtNoSpaceError extends FdtError {
   /** The buffer size that was too small, in bytes. */
   readonly size: number;
+  /** `call` ran out of room in a `size`-byte buffer. */
   constructor(call: string, reason: string, size: number) {
     super(call, reason, -FDT_ERR_NOSPACE);
     this.name = "FdtNoSpaceError";

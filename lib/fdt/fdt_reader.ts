@@ -19,7 +19,9 @@ import {
 
 /** One property: its name and raw value bytes. */
 export interface FdtProperty {
+  /** Property name. */
   name: string;
+  /** Raw value bytes (big-endian cells, NUL-terminated strings, …). */
   value: Uint8Array;
 }
 
@@ -29,13 +31,17 @@ export interface FdtNode {
   name: string;
   /** Full path (`/`, `/cpus/cpu@0`). */
   path: string;
+  /** Properties, in blob order. */
   properties: FdtProperty[];
+  /** Child nodes, in blob order. */
   children: FdtNode[];
 }
 
 /** A `/memreserve/` entry. */
 export interface FdtReservation {
+  /** Start address. */
   address: bigint;
+  /** Length in bytes. */
   size: bigint;
 }
 
@@ -51,6 +57,7 @@ export interface FdtTree {
   totalSize: number;
   /** The memory reservation map, without the terminating entry. */
   memoryReservations: FdtReservation[];
+  /** The root node (name `""`, path `/`). */
   root: FdtNode;
   /** The node at `path` (libfdt's `fdt_path_offset` rules: `cpu` matches `cpu@0`). */
   node(path: string): FdtNode | undefined;

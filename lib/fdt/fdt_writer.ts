@@ -303,6 +303,7 @@ export interface BuildFdtOptions {
 
 /** A finished blob and the buffer sizes tried to make it. */
 export interface BuiltFdt {
+  /** The finished blob (`fdt_totalsize` bytes). */
   blob: Uint8Array;
   /** Every buffer size attempted, in order (the last one succeeded). */
   attempts: number[];

@@ -6,6 +6,7 @@
  * @module
  */
 export type { FdtWriter } from "./types.ts";
+export type { XliteError } from "../errors.ts";
 export { FDT_ERR_NOSPACE, FdtError, FdtNoSpaceError } from "./fdt_error.ts";
 export {
   buildFdt,

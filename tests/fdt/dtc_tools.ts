@@ -41,9 +41,9 @@ export async function runTool(
   };
 }
 
-/** `dtc -I dtb -O dts` of `blob`; throws when dtc fails. */
-export async function dtcDecompile(blob: Uint8Array): Promise<ToolOutput> {
-  const out = await runTool("dtc", ["-I", "dtb", "-O", "dts"], blob);
+/** `dtc -I dtb -O dts` of `blob` (`-f`: despite check errors); throws when dtc fails. */
+export async function dtcDecompile(blob: Uint8Array, force = false): Promise<ToolOutput> {
+  const out = await runTool("dtc", ["-I", "dtb", "-O", "dts", ...(force ? ["-f"] : [])], blob);
   if (out.code !== 0) throw new Error(`dtc -I dtb failed (${out.code}): ${out.stderr}`);
   return out;
 }
