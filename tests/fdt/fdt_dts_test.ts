@@ -110,6 +110,7 @@ function randomTree(w: FdtSequentialWriter, rand: () => number, depth: number): 
 }
 
 Deno.test("toDts equals dtc for 150 random trees written by the writer", async () => {
+  const forms = new Set<string>();
   for (let seed = 1; seed <= 150; seed++) {
     const rand = prng(seed);
     const w = createFdtWriter(64 * 1024);
@@ -120,5 +121,41 @@ Deno.test("toDts equals dtc for 150 random trees written by the writer", async (
     const blob = w.finish();
     const dtc = await dtcDecompile(blob, true); // random values break dtc's checks
     assertEquals(toDts(blob), dtc.stdout, `seed ${seed}`);
+    for (const m of dtc.stdout.matchAll(/ = (["<\[])|\w;\n/g)) forms.add(m[1] ?? ";");
   }
+  assertEquals([...forms].sort(), ['"', ";", "<", "["], "strings, cells, bytes and empty all seen");
+});
+
+/** A blob assembled by hand: root { child {}; late = <1>; } (a property after a child node). */
+function propertyAfterChild(): Uint8Array {
+  const words: number[] = [];
+  const name = (s: string) => {
+    const bytes = new TextEncoder().encode(s + "\0");
+    const padded = new Uint8Array(Math.ceil(bytes.length / 4) * 4);
+    padded.set(bytes);
+    const view = new DataView(padded.buffer);
+    for (let i = 0; i < padded.length; i += 4) words.push(view.getUint32(i));
+  };
+  words.push(1), name(""); // FDT_BEGIN_NODE ""
+  words.push(1), name("child"), words.push(2); // child { }
+  words.push(3, 4, 0, 1); // FDT_PROP len 4, nameoff 0, <1>
+  words.push(2, 9); // FDT_END_NODE, FDT_END
+  const strings = new TextEncoder().encode("late\0");
+  const structOff = 40 + 16;
+  const stringsOff = structOff + words.length * 4;
+  const blob = new Uint8Array(stringsOff + strings.length);
+  const view = new DataView(blob.buffer);
+  [0xd00dfeed, blob.length, structOff, stringsOff, 40, 17, 16, 0, strings.length, words.length * 4]
+    .forEach((v, i) => view.setUint32(i * 4, v));
+  words.forEach((w, i) => view.setUint32(structOff + i * 4, w));
+  blob.set(strings, stringsOff);
+  return blob;
+}
+
+Deno.test("toDts equals dtc for a property after a child node (libxl's ACPI /chosen quirk, spec §4.3)", async () => {
+  const blob = propertyAfterChild();
+  const dtc = await dtcDecompile(blob);
+  assert(dtc.stderr.includes("subnodes preceding a property"), "dtc warns on stderr");
+  assertEquals(toDts(blob), dtc.stdout);
+  assert(dtc.stdout.includes("late = <0x01>;"));
 });
