@@ -1,0 +1,12 @@
+/**
+ * Xen's control libraries through Deno FFI, loaded at run time: libxenctrl (domain list,
+ * pause, unpause, shutdown, destroy) and libxenforeignmemory (reading guest memory).
+ *
+ * @module
+ */
+export * from "./errors.ts";
+export * from "./domctl.ts";
+export * from "./domain_info.ts";
+export * from "./library.ts";
+export * from "./xenctrl.ts";
+export * from "./foreign_memory.ts";
