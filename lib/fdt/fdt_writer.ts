@@ -25,6 +25,15 @@ export interface FdtSequentialWriter extends FdtWriter {
   abort(): void;
 }
 
+/** Options of `createFdtWriter`. */
+export interface CreateFdtWriterOptions {
+  /**
+   * Let a property follow a child node, as libxl does for `/chosen` `rng-seed` after the ACPI
+   * `module@…` node (spec §4.3). libfdt's sw API accepts it; dtc warns. Off by default.
+   */
+  allowPropertyAfterChild?: boolean;
+}
+
 interface OpenNode {
   path: string;
   hasChild: boolean;
@@ -59,7 +68,10 @@ const abandoned = new FinalizationRegistry<number>((ptr) => libfdt().fn.free(ptr
  * }
  * ```
  */
-export function createFdtWriter(size: number): FdtSequentialWriter {
+export function createFdtWriter(
+  size: number,
+  options: CreateFdtWriterOptions = {},
+): FdtSequentialWriter {
   if (!Number.isInteger(size) || size <= 0 || size > FDT_WRITER_MAX_SIZE) {
     throw new FdtError(
       "fdt_create",
@@ -113,7 +125,7 @@ export function createFdtWriter(size: number): FdtSequentialWriter {
         throw new FdtError("fdt_property", `property "${name}" is outside any node`);
       }
       const nameBytes = checkName("fdt_property", "property", name);
-      if (node.hasChild) {
+      if (node.hasChild && !options.allowPropertyAfterChild) {
         throw new FdtError(
           "fdt_property",
           `property "${name}" of ${node.path} follows a child node (properties come first)`,

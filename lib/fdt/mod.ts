@@ -13,6 +13,7 @@ export {
   type BuildFdtOptions,
   type BuiltFdt,
   createFdtWriter,
+  type CreateFdtWriterOptions,
   FDT_MAX_SIZE,
   FDT_WRITER_MAX_SIZE,
   type FdtSequentialWriter,

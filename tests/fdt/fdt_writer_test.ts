@@ -269,3 +269,20 @@ Deno.test("writer: throughput (measured, not asserted)", () => {
   console.log(`fdt writer: ${n} libxl-sized guest trees in 300 ms, ${ms.toFixed(3)} ms each`);
   assert(n > 0);
 });
+
+Deno.test("writer: allowPropertyAfterChild writes libxl's ACPI /chosen order; dtc reads it", async () => {
+  const w = createFdtWriter(4096, { allowPropertyAfterChild: true });
+  w.beginNode("");
+  w.beginNode("chosen");
+  w.beginNode("module@20000000");
+  w.propertyStrings("compatible", ["xen,guest-acpi", "multiboot,module"]);
+  w.endNode();
+  w.property("rng-seed", new Uint8Array(16).fill(0xa5));
+  w.endNode();
+  w.endNode();
+  const blob = w.finish();
+  const dtc = await dtcDecompile(blob);
+  assertStringIncludes(dtc.stderr, "subnodes preceding a property");
+  assertEquals(toDts(blob), dtc.stdout);
+  assertEquals(readFdt(blob).getProperty("/chosen", "rng-seed"), new Uint8Array(16).fill(0xa5));
+});
