@@ -11,28 +11,39 @@ export type VirtioTransport = "unknown" | "mmio";
 
 /** One generic `virtio = [...]` device (spec §2.9). */
 export interface VirtioDevice {
+  /** Backend domain id (0 until a `backend=` name is resolved at create). */
   backendDomid: number;
+  /** `backend=` as given: a domain name or an all-digit domid. */
   backendDomname?: string;
   /** e.g. `virtio,device22`. */
   type?: string;
+  /** `transport=`; only `mmio` devices get a window, an IRQ and a DT node. */
   transport: VirtioTransport;
+  /** `grant_usage=`; libxl's default is backend domid ≠ 0. */
   grantUsage?: boolean;
   /** xl assigns the index in the `virtio` list. */
   devid: number;
+  /** GIC INTID, filled by the allocator (spec §3.4); 0 until then. */
   irq: number;
+  /** Window base, filled by the allocator (spec §3.4); 0 until then. */
   base: bigint;
 }
 
 /** A `vif = [...]` entry, carried as `key=value` pairs (not yet added to guests). */
 export interface VifDevice {
+  /** The item as written. */
   spec: string;
+  /** Its `key=value` pairs. */
   settings: Record<string, string>;
 }
 
 /** An `iomem = [...]` entry: `IOMEM_START,NUM_PAGES[@GFN]` in pages. */
 export interface IomemRange {
+  /** First machine frame. */
   start: bigint;
+  /** Number of 4 KiB pages. */
   numberOfPages: bigint;
+  /** First guest frame (`@GFN`; libxl maps 1:1 when absent). */
   gfn: bigint;
 }
 
@@ -50,33 +61,51 @@ export type ShutdownAction =
 export interface DomainConfig {
   /** The file it came from (for messages). */
   source: string;
+  /** `name` (mandatory in xl). */
   name: string;
+  /** Always `pvh` on Arm (`pv` is converted, `hvm` refused). */
   type: "pvh";
+  /** `uuid`, lower case; generated at create when absent. */
   uuid?: string;
   /** MiB. */
   memory: number;
   /** MiB; defaults to `memory`. */
   maxmem: number;
+  /** vCPUs online at boot (default 1). */
   vcpus: number;
+  /** vCPUs the guest may have (default `vcpus`). */
   maxvcpus: number;
+  /** Kernel image path (mandatory for a PVH guest). */
   kernel?: string;
+  /** Initial ramdisk path. */
   ramdisk?: string;
   /** The final command line (`cmdline`, or `root=` + `extra`, as xl builds it). */
   cmdline?: string;
+  /** `disk = [...]`, as the disk-spec parser returns them (before libxl's defaults). */
   disks: DiskSpec[];
+  /** `virtio = [...]` (Xen 4.18+), devid = list index. */
   virtios: VirtioDevice[];
+  /** `vif = [...]`, carried. */
   vifs: VifDevice[];
+  /** `gic_version`. */
   gicVersion: "default" | "v2" | "v3";
   /** The user's `nr_spis`, if given (spec §3.5 step 4). */
   nrSpis?: number;
+  /** `tee` (`ffa` from Xen 4.19). */
   tee: "none" | "optee" | "ffa";
+  /** `vuart = "sbsa_uart"` gives the guest a vpl011 on SPI 32. */
   vuart?: "sbsa_uart";
+  /** `dtdev = [...]`: host DT paths to pass through. */
   dtdev: string[];
+  /** `iomem = [...]`. */
   iomem: IomemRange[];
   /** Passthrough interrupts (`irqs = [...]`). */
   irqs: number[];
+  /** `on_poweroff` (default destroy). */
   onPoweroff: ShutdownAction;
+  /** `on_reboot` (default restart). */
   onReboot: ShutdownAction;
+  /** `on_crash` (default destroy). */
   onCrash: ShutdownAction;
   /** Warnings xl would print (unknown keys, pv converted to pvh). */
   warnings: string[];

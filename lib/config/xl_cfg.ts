@@ -27,6 +27,7 @@ export type { XlCfgReadResult, XlCfgSetting, XlCfgValue };
 export class XlCfgError extends XliteError {
   /** Every line libxlutil would have reported. */
   readonly report: string[];
+  /** Makes the error from libxlutil's report lines. */
   constructor(report: string[]) {
     super(report[0] ?? "config parsing error", { verbatim: true });
     this.name = "XlCfgError";
@@ -38,6 +39,7 @@ export class XlCfgError extends XliteError {
 export interface XlConfig {
   /** The name messages cite (the config file name, as xl passes it). */
   source: string;
+  /** Every statement, oldest first; a name's newest one is in effect. */
   settings: XlCfgSetting[];
 }
 

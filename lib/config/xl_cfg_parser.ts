@@ -31,10 +31,13 @@ export type XlCfgValue =
 
 /** One `KEY = VALUE` / `KEY += VALUE` statement, as libxlutil stores it. */
 export interface XlCfgSetting {
+  /** The key. */
   name: string;
+  /** `=` or `+=` (which numbers refuse). */
   op: "=" | "+=";
   /** The line of the value (`@3.first_line`), which warnings cite. */
   line: number;
+  /** The value (for `+=`, already joined with the previous one). */
   value: XlCfgValue;
 }
 

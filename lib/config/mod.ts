@@ -1,0 +1,35 @@
+/**
+ * xl configuration: the `xl.cfg` language (libxlutil-compatible reader, overrides,
+ * getters) and the Arm guest's {@linkcode DomainConfig} built from it.
+ *
+ * @module
+ */
+export {
+  findSetting,
+  getList,
+  getLong,
+  getString,
+  getStringList,
+  parseXlCfg,
+  parseXlCfgFile,
+  readXlCfg,
+  strtol,
+  withOverrides,
+  XlCfgError,
+} from "./xl_cfg.ts";
+export type {
+  Lookup,
+  ParseXlCfgOptions,
+  XlCfgReadResult,
+  XlCfgSetting,
+  XlCfgValue,
+  XlConfig,
+} from "./xl_cfg.ts";
+export { DomainConfigError, parseDomainConfig, readDomainConfig } from "./domain_config.ts";
+export type { ParseDomainConfigOptions } from "./domain_config.ts";
+export { parseVirtioSpec, VirtioSpecError } from "./virtio_spec.ts";
+export type { VirtioSpecOptions } from "./virtio_spec.ts";
+export { KNOWN_XL_KEYS } from "./xl_keys.ts";
+export type * from "./types.ts";
+export type { XenVersion } from "../arm/xen_version.ts";
+export type { DiskSpec } from "../disk/types.ts";
