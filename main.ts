@@ -11,6 +11,8 @@ import { XliteError } from "./lib/errors.ts";
 const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   "disk-parse": () => import("./lib/cli/disk_parse.ts"),
   vdev: () => import("./lib/cli/vdev.ts"),
+  create: () => import("./lib/cli/create.ts"),
+  dtb: () => import("./lib/cli/dtb.ts"),
 };
 
 const HELP = `xlite: a Xen toolstack for Arm in one executable

@@ -18,7 +18,10 @@ import {
   finaliseGuestDt,
 } from "../arm/finalise.ts";
 import { formatXenVersion, type XenVersion } from "../arm/xen_version.ts";
-import { domainConfigToXlJson, type XlJson } from "./xl_json.ts";
+import { domainConfigToXlJson, printYajl, toPlain, type XlObject } from "./xl_json.ts";
+
+/** Plain JSON values (the `--json` plan). */
+export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 
 /** What Xen would report for a new domain, which a dry run has to assume (spec §3.6). */
 export interface HostAssumptions {
@@ -41,6 +44,8 @@ export const DEFAULT_HOST: HostAssumptions = {
 export interface DryRunInput {
   /** The parsed config, with disks defaulted and virtio-mmio resources allocated. */
   config: DomainConfig;
+  /** The config as parsed (before defaults): what `xl -N` prints. */
+  parsed?: DomainConfig;
   /** `nr_spis` as prepare_config computed it. */
   nrSpis: number;
   xenVersion: XenVersion;
@@ -69,7 +74,8 @@ export interface VirtioRow {
 /** Everything a dry run decided. */
 export interface DryRunPlan {
   xenVersion: XenVersion;
-  config: { [key: string]: XlJson };
+  /** The config as `xl -N` prints it (ordered). */
+  config: XlObject;
   virtio: VirtioRow[];
   nrSpis: number;
   gicVersion: "v2" | "v3";
@@ -158,7 +164,7 @@ export async function dryRun(input: DryRunInput): Promise<DryRunPlan> {
 
   return {
     xenVersion: input.xenVersion,
-    config: domainConfigToXlJson(config),
+    config: domainConfigToXlJson(input.parsed ?? config),
     virtio,
     nrSpis: input.nrSpis,
     gicVersion,
@@ -183,7 +189,7 @@ export function formatPlan(plan: DryRunPlan, dts: string): string {
   for (const note of plan.notes) lines.push(`note: ${note}`);
   for (const warning of plan.warnings) lines.push(`warning: ${warning}`);
   section("domain config (xl -N)");
-  lines.push(JSON.stringify(plan.config, null, 4));
+  lines.push(printYajl(plan.config));
   section("virtio-mmio allocation");
   if (plan.virtio.length === 0) lines.push("(no virtio-mmio devices)");
   else {
@@ -225,13 +231,13 @@ export function formatPlan(plan: DryRunPlan, dts: string): string {
 }
 
 /** The plan as JSON (bigints as numbers or hex strings where they exceed 2^53). */
-export function planToJson(plan: DryRunPlan, dts: string): { [key: string]: XlJson } {
-  const num = (n: bigint): XlJson => (n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : hex(n));
-  const seg = (s?: { start: bigint; end: bigint }): XlJson =>
+export function planToJson(plan: DryRunPlan, dts: string): { [key: string]: Json } {
+  const num = (n: bigint): Json => (n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : hex(n));
+  const seg = (s?: { start: bigint; end: bigint }): Json =>
     s ? { start: num(s.start), end: num(s.end) } : null;
   return {
     xen_version: formatXenVersion(plan.xenVersion),
-    config: plan.config,
+    config: toPlain(plan.config) as Json,
     virtio_mmio: plan.virtio.map((r) => ({
       device: r.device,
       base: num(r.base),

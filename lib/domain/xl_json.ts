@@ -1,121 +1,156 @@
 /**
- * A domain config as `xl -N create` prints it: libxl's generated JSON of
- * `libxl_domain_config` (`{"c_info":…, "b_info":…, "disks":[…], …}`), where fields at their
- * default are left out, as libxl's JSON generator does. Only what xlite's `DomainConfig`
- * carries is shown.
+ * A domain config as `xl -N create` prints it: libxl's JSON of `libxl_domain_config`
+ * (`{"c_info":…, "b_info":…, "disks":[…], …}`), with libxl's field order, fields at their
+ * default left out, and yajl's beautified layout (4-space indent, empty objects as
+ * `{\n\n}`), byte for byte as the golden `xl-N.json` files from real xl 4.17 show it. Only
+ * what xlite's `DomainConfig` carries is shown; the uuid xl would generate is random.
  *
  * @module
  */
 import type { DomainConfig, VirtioDevice } from "../config/types.ts";
-import type { DiskSpec } from "../disk/types.ts";
+import { diskToLibxlJson } from "../disk/mod.ts";
 
-/** JSON values as libxl prints them (defbools are the strings "True"/"False"). */
-export type XlJson = string | number | boolean | null | XlJson[] | { [key: string]: XlJson };
+/** A JSON value with key order kept (objects as entry lists). */
+export type XlJson = string | number | XlJson[] | XlObject;
+/** A JSON object as ordered entries. */
+export interface XlObject {
+  entries: [string, XlJson][];
+}
 
-const defbool = (value: boolean | undefined): XlJson | undefined =>
+const obj = (entries: [string, XlJson | undefined][]): XlObject => ({
+  entries: entries.filter((e): e is [string, XlJson] => e[1] !== undefined),
+});
+const defbool = (value: boolean | undefined) =>
   value === undefined ? undefined : value ? "True" : "False";
 
-/** Drops `undefined`, `0` and `"unknown"` entries, as libxl's JSON generator skips defaults. */
-function compact(entries: [string, XlJson | undefined][]): { [key: string]: XlJson } {
-  const out: { [key: string]: XlJson } = {};
-  for (const [key, value] of entries) {
-    if (value === undefined || value === 0 || value === "unknown") continue;
-    out[key] = value;
+/** yajl_string_encode: `"`, `\` and control characters escaped; `/` and non-ASCII kept. */
+function yajlString(s: string): string {
+  let out = '"';
+  for (const ch of s) {
+    const c = ch.charCodeAt(0);
+    if (ch === '"') out += '\\"';
+    else if (ch === "\\") out += "\\\\";
+    else if (c >= 0x20) out += ch;
+    else if (c === 0x08) out += "\\b";
+    else if (c === 0x0c) out += "\\f";
+    else if (c === 0x0a) out += "\\n";
+    else if (c === 0x0d) out += "\\r";
+    else if (c === 0x09) out += "\\t";
+    else out += "\\u00" + c.toString(16).toUpperCase().padStart(2, "0");
   }
-  return out;
+  return out + '"';
 }
 
-/** One `libxl_device_disk`, fields in libxl's order (spec §2.1). */
-export function diskToXlJson(disk: DiskSpec): { [key: string]: XlJson } {
-  return compact([
-    ["backend_domid", disk.backendDomid],
-    ["backend_domname", disk.backendDomname],
-    ["pdev_path", disk.pdevPath],
-    ["vdev", disk.vdev],
-    ["backend", disk.backend],
-    ["format", disk.format],
-    ["script", disk.script],
-    ["removable", disk.removable],
-    ["readwrite", disk.readwrite],
-    ["is_cdrom", disk.isCdrom],
-    ["direct_io_safe", disk.directIoSafe ? "True" : undefined],
-    ["discard_enable", defbool(disk.discardEnable)],
-    ["specification", disk.specification],
-    ["transport", disk.transport],
-    ["irq", disk.irq],
-    ["base", disk.base === 0n ? undefined : Number(disk.base)],
-    ["colo_enable", defbool(disk.coloEnable)],
-    ["colo_restore_enable", defbool(disk.coloRestoreEnable)],
-    ["colo_host", disk.coloHost],
-    ["colo_port", disk.coloPort],
-    ["colo_export", disk.coloExport],
-    ["active_disk", disk.activeDisk],
-    ["hidden_disk", disk.hiddenDisk],
-    ["trusted", defbool(disk.trusted)],
-    ["grant_usage", defbool(disk.grantUsage)],
-  ]);
+/** Prints `value` as yajl with beautify on does (no final newline). */
+export function printYajl(value: XlJson, indent = ""): string {
+  const inner = indent + "    ";
+  if (typeof value === "string") return yajlString(value);
+  if (typeof value === "number") return String(value);
+  if (Array.isArray(value)) {
+    if (value.length === 0) return `[\n\n${indent}]`;
+    return `[\n${value.map((v) => inner + printYajl(v, inner)).join(",\n")}\n${indent}]`;
+  }
+  if (value.entries.length === 0) return `{\n\n${indent}}`;
+  return `{\n${
+    value.entries.map(([k, v]) => `${inner}${yajlString(k)}: ${printYajl(v, inner)}`).join(",\n")
+  }\n${indent}}`;
 }
 
-/** One `libxl_device_virtio` (spec §2.1). */
-export function virtioToXlJson(dev: VirtioDevice): { [key: string]: XlJson } {
-  return compact([
-    ["backend_domid", dev.backendDomid],
+/** Plain JSON (from `JSON.parse`) as an ordered value. */
+function fromPlain(value: unknown): XlJson {
+  if (Array.isArray(value)) return value.map(fromPlain);
+  if (value !== null && typeof value === "object") {
+    return { entries: Object.entries(value).map(([k, v]) => [k, fromPlain(v)]) };
+  }
+  return value as string | number;
+}
+
+/** One `libxl_device_virtio` (4.18+ IDL order; xl sets devid to the list index). */
+export function virtioToXlJson(dev: VirtioDevice): XlObject {
+  return obj([
+    ["backend_domid", dev.backendDomid || undefined],
     ["backend_domname", dev.backendDomname],
     ["type", dev.type],
-    ["transport", dev.transport],
+    ["transport", dev.transport === "unknown" ? undefined : dev.transport],
     ["grant_usage", defbool(dev.grantUsage)],
     ["devid", dev.devid],
-    ["irq", dev.irq],
-    ["base", dev.base === 0n ? undefined : Number(dev.base)],
   ]);
 }
 
+const action = (a: string) => (a === "destroy" ? undefined : a.replaceAll("-", "_"));
+
 /**
- * The `xl -N create` shape of a domain config.
+ * The `xl -N create` value of a parsed domain config.
  *
  * @example
  * ```ts
- * JSON.stringify(domainConfigToXlJson(config), null, 4);
+ * printYajl(domainConfigToXlJson(config)) + "\n"; // what xl -N prints
  * ```
  */
-export function domainConfigToXlJson(config: DomainConfig): { [key: string]: XlJson } {
-  const out: { [key: string]: XlJson } = {
-    c_info: compact([["type", config.type], ["name", config.name], ["uuid", config.uuid]]),
-    b_info: compact([
-      ["max_vcpus", config.maxvcpus],
-      ["avail_vcpus", Array.from({ length: config.vcpus }, (_, i) => i)],
-      ["max_memkb", config.maxmem * 1024],
-      ["target_memkb", config.memory * 1024],
-      ["kernel", config.kernel],
-      ["cmdline", config.cmdline],
-      ["ramdisk", config.ramdisk],
-      [
-        "iomem",
-        config.iomem.length
-          ? config.iomem.map((r) => ({
-            start: Number(r.start),
-            number: Number(r.numberOfPages),
-            gfn: Number(r.gfn),
-          }))
-          : undefined,
-      ],
-      ["irqs", config.irqs.length ? [...config.irqs] : undefined],
-      ["tee", config.tee === "none" ? undefined : config.tee],
-      ["type.pvh", {}],
-      [
-        "arch_arm",
-        compact([
-          ["gic_version", config.gicVersion === "default" ? undefined : config.gicVersion],
-          ["vuart", config.vuart],
-          ["nr_spis", config.nrSpis],
-        ]),
-      ],
-    ]),
-  };
-  if (config.disks.length) out.disks = config.disks.map(diskToXlJson);
-  if (config.virtios.length) out.virtios = config.virtios.map(virtioToXlJson);
-  out.on_poweroff = config.onPoweroff;
-  out.on_reboot = config.onReboot;
-  out.on_crash = config.onCrash;
-  return out;
+export function domainConfigToXlJson(config: DomainConfig, uuid?: string): XlObject {
+  const armEntries: [string, XlJson | undefined][] = [
+    ["gic_version", config.gicVersion === "default" ? undefined : config.gicVersion],
+    ["vuart", config.vuart],
+    ["nr_spis", config.nrSpis],
+  ];
+  return obj([
+    [
+      "c_info",
+      obj([
+        ["type", config.type],
+        ["name", config.name],
+        ["uuid", config.uuid ?? uuid ?? crypto.randomUUID()],
+        ["run_hotplug_scripts", "True"],
+      ]),
+    ],
+    [
+      "b_info",
+      obj([
+        ["max_vcpus", config.maxvcpus],
+        ["avail_vcpus", Array.from({ length: config.vcpus }, (_, i) => i)],
+        ["max_memkb", config.maxmem * 1024],
+        ["target_memkb", config.memory * 1024],
+        ["sched_params", obj([])],
+        ["irqs", config.irqs.length ? [...config.irqs] : undefined],
+        [
+          "iomem",
+          config.iomem.length
+            ? config.iomem.map((r) =>
+              obj([
+                ["start", Number(r.start)],
+                ["number", Number(r.numberOfPages)],
+                ["gfn", Number(r.gfn)],
+              ])
+            )
+            : undefined,
+        ],
+        ["claim_mode", "True"],
+        ["kernel", config.kernel],
+        ["cmdline", config.cmdline],
+        ["ramdisk", config.ramdisk],
+        ["tee", config.tee === "none" ? undefined : config.tee],
+        ["type.pvh", obj([])],
+        ["arch_arm", obj(armEntries)],
+        ["arch_x86", obj([])],
+      ]),
+    ],
+    [
+      "disks",
+      config.disks.length
+        ? config.disks.map((d) => fromPlain(JSON.parse(diskToLibxlJson(d))))
+        : undefined,
+    ],
+    ["virtios", config.virtios.length ? config.virtios.map(virtioToXlJson) : undefined],
+    ["on_poweroff", action(config.onPoweroff)],
+    ["on_reboot", action(config.onReboot)],
+    ["on_crash", action(config.onCrash)],
+    ["on_soft_reset", "soft_reset"],
+  ]);
+}
+
+/** An ordered value as a plain object (for embedding in other JSON). */
+export function toPlain(value: XlJson): unknown {
+  if (typeof value !== "object") return value;
+  if (Array.isArray(value)) return value.map(toPlain);
+  return Object.fromEntries(value.entries.map(([k, v]) => [k, toPlain(v)]));
 }
