@@ -157,8 +157,45 @@ const STATES: State[] = [
   /* 30 */ { shift: { [Tok.NEWLINE]: 21 }, otherwise: 20 },
 ];
 
-/** A state that reduces without looking ahead (bison's `yypact_value_is_default`). */
-const consistent = (s: State) => !s.shift && !s.reduce && !s.accept;
+/** States that reduce without looking ahead (bison's `yypact_value_is_default`). */
+const CONSISTENT = STATES.map((s) => !s.shift && !s.reduce && !s.accept);
+
+// The tables above, flattened into dense arrays for the parse loop (no megamorphic lookups).
+const TOKENS = 13;
+const NONTERMINALS: Nt[] = [
+  "file",
+  "stmts",
+  "stmt",
+  "assignment",
+  "endstmt",
+  "value",
+  "atom",
+  "valuelist",
+  "values",
+  "nlok",
+];
+/** [state * TOKENS + token] → shift target, or -1. */
+const SHIFT = new Int8Array(STATES.length * TOKENS).fill(-1);
+/** [state * TOKENS + token] → rule to reduce by (explicit or default), or 0 for error. */
+const REDUCE = new Int8Array(STATES.length * TOKENS);
+/** [state * NONTERMINALS + lhs] → goto target. */
+const GOTO = new Int8Array(STATES.length * NONTERMINALS.length).fill(-1);
+/** Rule → [left-hand side index, length]. */
+const RULE_LHS = new Int8Array(23);
+const RULE_LENGTH = new Int8Array(23);
+STATES.forEach((state, n) => {
+  for (let t = 0; t < TOKENS; t++) {
+    SHIFT[n * TOKENS + t] = state.shift?.[t as TokKind] ?? -1;
+    REDUCE[n * TOKENS + t] = state.reduce?.[t as TokKind] ?? state.otherwise ?? 0;
+  }
+  NONTERMINALS.forEach((nt, i) => {
+    GOTO[n * NONTERMINALS.length + i] = state.goto?.[nt] ?? -1;
+  });
+});
+for (const [rule, [lhs, length]] of Object.entries(RULES)) {
+  RULE_LHS[Number(rule)] = NONTERMINALS.indexOf(lhs);
+  RULE_LENGTH[Number(rule)] = length;
+}
 
 const PYTHON_WARNING = [
   "warning: Config file looks like it contains Python code.",
@@ -233,36 +270,42 @@ export function readXlCfgBytes(src: string, source: string): XlCfgReadResult {
   };
 
   /** Semantic action of rule `rule` over its right-hand side; returns the value of `$$`. */
-  const act = (rule: number, rhs: StackEntry[], lookaheadLine: number): StackEntry["value"] => {
+  const act = (
+    rule: number,
+    stack: StackEntry[],
+    at: number,
+    lookaheadLine: number,
+  ): StackEntry["value"] => {
+    const rhs = (i: number) => stack[at + i];
     switch (rule) {
       case 8:
       case 9:
         store(
-          rhs[0].value as string,
+          rhs(0).value as string,
           rule === 8 ? "=" : "+=",
-          rhs[2].value as XlCfgValue,
-          rhs[2].line,
+          rhs(2).value as XlCfgValue,
+          rhs(2).line,
         );
         return null;
       case 12:
-        if (err || rhs[0].value === null) return null;
-        return { kind: "string", value: rhs[0].value as string, line: rhs[0].line };
+        if (err || rhs(0).value === null) return null;
+        return { kind: "string", value: rhs(0).value as string, line: rhs(0).line };
       case 13:
-        return rhs[2].value;
+        return rhs(2).value;
       case 14:
       case 15:
       case 17:
       case 18:
-        return rhs[0].value;
+        return rhs(0).value;
       case 16:
         return err ? null : { kind: "list", items: [], line: lookaheadLine };
       case 19:
-        if (err || rhs[0].value === null) return null;
-        return { kind: "list", items: [rhs[0].value as XlCfgValue], line: rhs[0].line };
+        if (err || rhs(0).value === null) return null;
+        return { kind: "list", items: [rhs(0).value as XlCfgValue], line: rhs(0).line };
       case 20: {
-        const list = rhs[0].value as XlCfgValue | null;
-        if (!err && list?.kind === "list" && rhs[3].value !== null) {
-          list.items.push(rhs[3].value as XlCfgValue);
+        const list = rhs(0).value as XlCfgValue | null;
+        if (!err && list?.kind === "list" && rhs(3).value !== null) {
+          list.items.push(rhs(3).value as XlCfgValue);
         }
         return list;
       }
@@ -295,23 +338,24 @@ export function readXlCfgBytes(src: string, source: string): XlCfgReadResult {
   };
 
   parse: for (;;) {
-    const state = STATES[stack[stack.length - 1].state];
-    let rule: number | undefined;
-    if (consistent(state)) {
-      rule = state.otherwise;
+    const stateNumber = stack[stack.length - 1].state;
+    let rule: number;
+    if (CONSISTENT[stateNumber]) {
+      rule = REDUCE[stateNumber * TOKENS];
     } else {
       if (lookahead === null) readToken();
       const token = lookahead!;
-      if (state.accept && token.kind === Tok.END) break parse;
-      const target = state.shift?.[token.kind];
-      if (target !== undefined) {
+      if (stateNumber === 1 && token.kind === Tok.END) break parse; // accept
+      const target = SHIFT[stateNumber * TOKENS + token.kind];
+      if (target >= 0) {
         if (errStatus) errStatus--;
         stack.push({ state: target, value: lookaheadValue, line: token.line });
         lookahead = null;
         continue;
       }
-      rule = state.reduce?.[token.kind] ?? state.otherwise;
-      if (rule === undefined) {
+      rule = REDUCE[stateNumber * TOKENS + token.kind];
+      if (rule === 0) {
+        const state = STATES[stateNumber];
         // Syntax error: report (unless recovering), then bison's `error` recovery.
         if (errStatus === 0) {
           const expected = expectedTokens(state);
@@ -337,12 +381,13 @@ export function readXlCfgBytes(src: string, source: string): XlCfgReadResult {
         continue;
       }
     }
-    const [lhs, length] = RULES[rule!];
-    const rhs = stack.splice(stack.length - length, length);
-    const line = length > 0 ? rhs[0].line : lexer.line;
-    const value = act(rule!, rhs, lexer.line);
-    const below = STATES[stack[stack.length - 1].state];
-    stack.push({ state: below.goto![lhs]!, value, line });
+    const length = RULE_LENGTH[rule];
+    const first = stack.length - length;
+    const line = length > 0 ? stack[first].line : lexer.line;
+    const value = act(rule, stack, first, lexer.line);
+    stack.length = first;
+    const below = stack[first - 1].state;
+    stack.push({ state: GOTO[below * NONTERMINALS.length + RULE_LHS[rule]], value, line });
   }
 
   if (err && likelyPython) report.push(...PYTHON_WARNING);
