@@ -33,6 +33,7 @@ export interface DtbEditor {
 
 /** What Xen would report for the domain, and the config bits finalisation reads. */
 export interface FinaliseOptions {
+  /** The Xen release whose libxl is emulated. */
   xenVersion: XenVersion;
   /** `libxl_dominfo.gpaddr_bits`; 40 unless told otherwise. */
   gpaddrBits?: number;
@@ -44,12 +45,15 @@ export interface FinaliseOptions {
 
 /** An extended region `[base, base + size)`. */
 export interface ExtendedRegion {
+  /** Guest-physical base. */
   base: bigint;
+  /** Size in bytes. */
   size: bigint;
 }
 
 /** The finalised DTB and what went into it. */
 export interface FinalisedDt {
+  /** The finalised DTB (same totalsize as before). */
   blob: Uint8Array;
   /** `/hypervisor` reg: region 0 (grant table) then the extended regions. */
   hypervisorReg: ExtendedRegion[];
@@ -59,6 +63,7 @@ export interface FinalisedDt {
 
 /** A finalisation failure. */
 export class FinaliseError extends XliteError {
+  /** An error with `message` (libxl's or Xen's text). */
   constructor(message: string) {
     super(message);
     this.name = "FinaliseError";
@@ -74,6 +79,7 @@ export class FinaliseError extends XliteError {
  * ```
  */
 export function finaliseGuestDt(
+  /** The finalised DTB (same totalsize as before). */
   blob: Uint8Array,
   layout: MemoryLayout,
   options: FinaliseOptions,

@@ -79,6 +79,7 @@ export interface GuestDtOptions {
 
 /** A built (not yet finalised) guest device tree. */
 export interface GuestDt {
+  /** The DTB bytes (`fdt_totalsize` long). */
   blob: Uint8Array;
   /** The buffer sizes tried, in order (4096, 8192, …), as libxl's resize loop would. */
   attempts: number[];
@@ -86,9 +87,13 @@ export interface GuestDt {
 
 /** One virtio-mmio node, as the DT loop sees a virtio disk or generic virtio device. */
 export interface VirtioMmioNode {
+  /** A virtio disk or a generic `virtio = [...]` device. */
   kind: "disk" | "virtio";
+  /** Base of its 0x200-byte MMIO window. */
   base: bigint;
+  /** Its SPI as a GIC INTID (33–43). */
   irq: number;
+  /** The domain serving it. */
   backendDomid: number;
   /** Whether the node gets `iommus` (grant DMA), by the version's rule (spec §4.3). */
   grantUsage: boolean;
@@ -98,6 +103,7 @@ export interface VirtioMmioNode {
 
 /** A device-tree construction failure, with libxl's text. */
 export class GuestDtError extends XliteError {
+  /** An error with `message` (libxl's or Xen's text). */
   constructor(message: string) {
     super(message);
     this.name = "GuestDtError";

@@ -22,6 +22,7 @@ export const ZIMAGE32_LOAD_OFFSET = 0x8000n;
 
 /** What the domain builder needs from a kernel. */
 export interface KernelImage {
+  /** Guest architecture the image is for. */
   arch: GuestArch;
   /** Load address offset from RAM0 base (`text_offset`, or 0x8000 for zImage). */
   loadOffset: bigint;
@@ -33,6 +34,7 @@ export interface KernelImage {
 
 /** A kernel the builder cannot load. */
 export class KernelImageError extends XliteError {
+  /** An error with `message` (libxl's or Xen's text). */
   constructor(message: string) {
     super(message);
     this.name = "KernelImageError";

@@ -20,12 +20,15 @@ const MiB = 1n << 20n;
 
 /** A half-open guest-physical range `[start, end)`. */
 export interface Segment {
+  /** First byte. */
   start: bigint;
+  /** One past the last byte. */
   end: bigint;
 }
 
 /** One RAM bank and how much of it the guest got. */
 export interface RamBank {
+  /** The bank's guest-physical base. */
   base: bigint;
   /** Bytes allocated in this bank (0: the bank's memory node is nop'ed). */
   size: bigint;
@@ -35,11 +38,15 @@ export interface RamBank {
 export interface MemoryLayout {
   /** Guest RAM in bytes (the domain's maximum memory). */
   ramBytes: bigint;
+  /** Both RAM banks, in bank order. */
   banks: RamBank[];
+  /** The kernel segment. */
   kernel: Segment;
   /** The boot modules' base (ramdisk, then DTB). */
   moduleBase: bigint;
+  /** The ramdisk segment (page-rounded end), when there is a ramdisk. */
   ramdisk?: Segment;
+  /** The DTB segment (page-rounded). */
   dtb: Segment;
 }
 
@@ -47,6 +54,7 @@ export interface MemoryLayout {
 export interface MemoryLayoutInput {
   /** Guest RAM in MiB (`maxmem`, else `memory`). */
   memoryMiB: number;
+  /** The kernel segment. */
   kernel: KernelImage;
   /** Ramdisk file length in bytes, or undefined without a ramdisk. */
   ramdiskSize?: number;
@@ -56,6 +64,7 @@ export interface MemoryLayoutInput {
 
 /** A domain-builder failure (`meminit`), with Xen's text. */
 export class MemoryLayoutError extends XliteError {
+  /** An error with `message` (libxl's or Xen's text). */
   constructor(message: string) {
     super(message);
     this.name = "MemoryLayoutError";

@@ -8,7 +8,9 @@ import { UsageError } from "../errors.ts";
 
 /** A Xen release, `major.minor`. */
 export interface XenVersion {
+  /** Major version (4). */
   major: number;
+  /** Minor version (17 for 4.17). */
   minor: number;
 }
 

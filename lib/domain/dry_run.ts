@@ -48,7 +48,9 @@ export interface DryRunInput {
   parsed?: DomainConfig;
   /** `nr_spis` as prepare_config computed it. */
   nrSpis: number;
+  /** The Xen release whose libxl is emulated. */
   xenVersion: XenVersion;
+  /** Overrides of `DEFAULT_HOST`. */
   host?: Partial<HostAssumptions>;
   /** 128 bytes for rng-seed (tests use zeros); random when absent. */
   rngSeed?: Uint8Array;
@@ -56,7 +58,9 @@ export interface DryRunInput {
   readFile: (path: string) => Promise<Uint8Array | undefined>;
   /** Size of a file; `undefined` when it does not exist. */
   fileSize: (path: string) => Promise<number | undefined>;
+  /** A sequential writer over `capacity` bytes (libfdt-wasm's `createFdtWriter`). */
   newWriter: (capacity: number) => FdtWriter;
+  /** An editor over a blob (libfdt-wasm's `editFdt`). */
   openEditor: (blob: Uint8Array) => DtbEditor;
   /** The xenstore writes, when `lib/devices/plan.ts` provides them. */
   xenstoreWrites?: string[];
@@ -64,26 +68,41 @@ export interface DryRunInput {
 
 /** One row of the virtio-mmio allocation table. */
 export interface VirtioRow {
+  /** What it is: `disk xvda`, `virtio virtio,device22`. */
   device: string;
+  /** Base of its MMIO window. */
   base: bigint;
+  /** Its SPI (GIC INTID). */
   irq: number;
+  /** The domain serving it. */
   backendDomid: number;
+  /** Whether its node gets `iommus` (grant DMA). */
   grantUsage: boolean;
 }
 
 /** Everything a dry run decided. */
 export interface DryRunPlan {
+  /** The Xen release whose libxl is emulated. */
   xenVersion: XenVersion;
   /** The config as `xl -N` prints it (ordered). */
   config: XlObject;
+  /** The virtio-mmio allocation table. */
   virtio: VirtioRow[];
+  /** SPIs the domain gets. */
   nrSpis: number;
+  /** The GIC version the DT describes. */
   gicVersion: "v2" | "v3";
+  /** The guest architecture, from the kernel. */
   arch: GuestArch;
+  /** Where kernel, ramdisk and DTB go. */
   layout: MemoryLayout;
+  /** `/hypervisor` reg: grant table, then extended regions. */
   hypervisorReg: ExtendedRegion[];
+  /** The finalised DTB. */
   dtb: Uint8Array;
+  /** Buffer sizes tried (4096, 8192, …). */
   dtbAttempts: number[];
+  /** The xenstore writes, formatted as `xenstore-ls -fp` lines. */
   xenstoreWrites?: string[];
   /** What the dry run assumed (missing files, host values). */
   notes: string[];

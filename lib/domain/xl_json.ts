@@ -14,10 +14,12 @@ import { diskToLibxlJson } from "../disk/mod.ts";
 export type XlJson = string | number | XlJson[] | XlObject;
 /** A JSON object as ordered entries. */
 export interface XlObject {
+  /** Key/value pairs in print order. */
   entries: [string, XlJson][];
 }
 
 const obj = (entries: [string, XlJson | undefined][]): XlObject => ({
+  /** Key/value pairs in print order. */
   entries: entries.filter((e): e is [string, XlJson] => e[1] !== undefined),
 });
 const defbool = (value: boolean | undefined) =>

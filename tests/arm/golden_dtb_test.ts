@@ -18,7 +18,7 @@ function ramdiskSize(meta: string): number {
 }
 
 for (const name of names) {
-  Deno.test(`golden ${name}: xlite dtb == real libxl 4.17's DTB (rng-seed masked)`, async () => {
+  Deno.test(`golden ${name}: DTB == real libxl 4.17's (rng-seed masked); segments == real Xen's`, async () => {
     const dir = await Deno.makeTempDir({ prefix: "xlite-golden-" });
     try {
       const meta = await Deno.readTextFile(`${GOLDEN}/${name}/meta.txt`);
@@ -38,9 +38,11 @@ for (const name of names) {
           "run",
           "-A",
           `${ROOT}main.ts`,
-          "dtb",
+          "create",
+          "--dry-run",
+          "--json",
           `${dir}/${name}.cfg`,
-          "-o",
+          "--dtb",
           `${dir}/xlite.dtb`,
           "--xen-version",
           "4.17",
@@ -58,6 +60,16 @@ for (const name of names) {
       const xlite = await Deno.readFile(`${dir}/xlite.dtb`);
       const real = await Deno.readFile(`${GOLDEN}/${name}/memory.dtb`);
       assertEquals(maskRngSeed(xlite), maskRngSeed(real));
+      // The domain builder's segments (xl -vvv create -p) for the ramdisk and the DTB.
+      const memory = JSON.parse(new TextDecoder().decode(out.stdout)).memory;
+      const segment = (what: string) => {
+        const m = new RegExp(`${what}: (0x[0-9a-f]+) -> (0x[0-9a-f]+)`).exec(meta);
+        if (!m) throw new Error(`meta.txt has no ${what} segment`);
+        return [Number(m[1]), Number(m[2])];
+      };
+      assertEquals(memory.kernel.start, segment("kernel")[0]);
+      assertEquals(memory.ramdisk.start, segment("module0")[0]);
+      assertEquals([memory.dtb.start, memory.dtb.start + real.length], segment("devicetree"));
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
