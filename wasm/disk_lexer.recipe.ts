@@ -51,7 +51,8 @@ export const recipe: WasmRecipe = {
       binaryen: await packageVersion("binaryen"),
       deno: Deno.version.deno,
       ascArgs: ASC_ARGS.slice(1).join(" "),
-      binaryenOptimize: `optimizeLevel=${BINARYEN.optimizeLevel} shrinkLevel=${BINARYEN.shrinkLevel}`,
+      binaryenOptimize:
+        `optimizeLevel=${BINARYEN.optimizeLevel} shrinkLevel=${BINARYEN.shrinkLevel}`,
     };
   },
   async build() {
@@ -75,7 +76,9 @@ export const recipe: WasmRecipe = {
       stderr: { write: (text: string | Uint8Array) => (errors.push(String(text)), true) } as never,
     });
     if (result.error || !wasm) {
-      throw new Error(`asc failed for ${SOURCE}: ${result.error?.message ?? ""}\n${errors.join("")}`);
+      throw new Error(
+        `asc failed for ${SOURCE}: ${result.error?.message ?? ""}\n${errors.join("")}`,
+      );
     }
     const module = binaryen.readBinary(wasm);
     try {

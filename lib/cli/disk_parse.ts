@@ -8,9 +8,9 @@ import { type Command, parseCommandArgs, printOut } from "./command.ts";
 import { UsageError } from "../errors.ts";
 import {
   type DiskGrammar,
-  diskToLibxlJson,
   type DiskSpec,
   DiskSpecError,
+  diskToLibxlJson,
   parseDiskSpec,
 } from "../disk/mod.ts";
 
@@ -53,7 +53,9 @@ const FIELDS: [string, (d: DiskSpec) => unknown][] = [
 export function formatDiskListing(disk: DiskSpec): string {
   return FIELDS.map(([key, get]) => {
     const v = get(disk);
-    return `${key}: ${v === undefined ? "(default)" : typeof v === "string" ? JSON.stringify(v) : v}`;
+    return `${key}: ${
+      v === undefined ? "(default)" : typeof v === "string" ? JSON.stringify(v) : v
+    }`;
   }).join("\n");
 }
 

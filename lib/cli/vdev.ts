@@ -41,9 +41,11 @@ export const command: Command = {
     if (names.length === 0) throw new UsageError("vdev: no NAME or NUMBER given");
     const mappings = names.map(mapVdevArgument);
     printOut(
-      flags.json ? JSON.stringify(mappings) : mappings.map((m) =>
-        /^[0-9]+$/.test(m.input) ? `${m.input}\t${m.vdev}` : `${m.input}\t${m.devid}`
-      ).join("\n"),
+      flags.json
+        ? JSON.stringify(mappings)
+        : mappings.map((m) =>
+          /^[0-9]+$/.test(m.input) ? `${m.input}\t${m.vdev}` : `${m.input}\t${m.devid}`
+        ).join("\n"),
     );
     return Promise.resolve(0);
   },

@@ -40,7 +40,7 @@ export class DiskSpecError extends XliteError {
     problems: DiskSpecProblem[],
     rawNear?: (Uint8Array | undefined)[],
   ) {
-    super(problems.map((p) => formatProblem(source, p)).join("\n"), { verbatim: true });
+    super(formatProblems(source, problems), { verbatim: true });
     this.name = "DiskSpecError";
     this.source = source;
     this.problems = problems;
@@ -52,7 +52,9 @@ export class DiskSpecError extends XliteError {
    * when a near text cuts a multi-byte character, which `message` shows as U+FFFD.
    */
   get bytes(): Uint8Array {
-    if (!this.#rawNear?.some((b) => b !== undefined)) return encoder.encode(this.message);
+    if (!this.#rawNear?.some((b) => b !== undefined) || this.message.length > MAX_MESSAGE) {
+      return encoder.encode(this.message);
+    }
     const parts: Uint8Array[] = [];
     this.problems.forEach((p, i) => {
       if (i > 0) parts.push(encoder.encode("\n"));
@@ -76,6 +78,29 @@ export class DiskSpecError extends XliteError {
 }
 
 const PREFIX = ": config parsing error in disk specification: ";
+
+/** Beyond this many characters of error text, further lines are summarised in one line. */
+export const MAX_MESSAGE = 1 << 20;
+
+/**
+ * All lines, as xl prints them, joined with `\n`. Pathological specs (hundreds of KiB,
+ * thousands of errors, each line quoting the whole spec) would give gigabytes: after
+ * `MAX_MESSAGE` characters the remaining lines are counted in one final line instead.
+ */
+export function formatProblems(source: string, problems: DiskSpecProblem[]): string {
+  const lines: string[] = [];
+  let size = 0;
+  for (let i = 0; i < problems.length; i++) {
+    const line = formatProblem(source, problems[i]);
+    if (size + line.length > MAX_MESSAGE && i > 0) {
+      lines.push(`${source}${PREFIX}${problems.length - i} more errors in this specification`);
+      break;
+    }
+    lines.push(line);
+    size += line.length + 1;
+  }
+  return lines.join("\n");
+}
 
 /** Formats one problem as xl's `xlu__disk_err` does (spec §1.7). */
 export function formatProblem(source: string, problem: DiskSpecProblem): string {

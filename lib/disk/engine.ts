@@ -193,20 +193,24 @@ export function parseGroups(
     // fill one chunk: as many whole groups as fit
     let pos = 0;
     let count = 0;
-    const first = g;
+    const members: number[] = [];
     specStrings = [];
     let g2 = g;
     for (; g2 < groups.length; g2++) {
       const specs = groups[g2].specs;
       if (specs.length === 0) break;
       if (count + specs.length > specCap) break;
+      const nul = specs.find((s) => s.includes("\0"));
+      if (nul !== undefined) {
+        // xl's specs are C strings: a NUL cannot reach it; reject it plainly
+        out[g2] = nulError(groups[g2].source, nul);
+        continue;
+      }
       const savePos = pos;
       const saveCount = count;
       let fits = true;
       for (let k = 0; k < specs.length; k++) {
-        const s = specs[k];
-        if (s.includes("\0")) throw nulError(groups[g2].source, s);
-        const end = put(s, pos, count);
+        const end = put(specs[k], pos, count);
         if (end < 0) {
           fits = false;
           break;
@@ -216,7 +220,7 @@ export function parseGroups(
         i32[t + 1] = end - pos;
         i32[t + 2] = k === 0 ? 1 : 0;
         specStart[count] = pos;
-        specStrings.push(s);
+        specStrings.push(specs[k]);
         pos = end;
         count++;
       }
@@ -226,20 +230,24 @@ export function parseGroups(
         specStrings.length = count;
         break;
       }
+      members.push(g2);
     }
-    if (g2 === first) {
+    if (members.length === 0 && g2 < groups.length && groups[g2].specs.length > 0 && g2 === g) {
       // one group alone does not fit: grow and retry
       const specs = groups[g2].specs;
       const bytes = specs.reduce((n, s) => n + s.length * 3, 0);
       grow(Math.max(bytes, inputCap), Math.max(specs.length, specCap));
       continue;
     }
-    const disks = e.parse(count);
-    if (disks !== g2 - first) throw new Error(`disk-spec engine: parse returned ${disks}`);
-    let specIndex = 0;
-    for (let d = 0; d < disks; d++) {
-      out[first + d] = readDisk(d, groups[first + d], specIndex);
-      specIndex += groups[first + d].specs.length;
+    if (members.length > 0) {
+      const disks = e.parse(count);
+      if (disks !== members.length) throw new Error(`disk-spec engine: parse returned ${disks}`);
+      let specIndex = 0;
+      for (let d = 0; d < disks; d++) {
+        const group = groups[members[d]];
+        out[members[d]] = readDisk(d, group, specIndex);
+        specIndex += group.specs.length;
+      }
     }
     g = g2;
   }
@@ -323,7 +331,6 @@ function readDisk(d: number, group: Group, firstSpec: number): DiskSpec | DiskSp
 }
 
 function readError(r: number, group: Group, firstSpec: number): DiskSpecError {
-  const nspecs = group.specs.length;
   const first = i32[r + D.errFirst];
   const count = i32[r + D.errCount];
   const problems: DiskSpecProblem[] = [];
@@ -349,7 +356,14 @@ function readError(r: number, group: Group, firstSpec: number): DiskSpecError {
     }
     problems.push(problem);
   }
-  return new DiskSpecError(group.source, problems, rawNear);
+  // a stack trace is no use for a user's typo and costs more than the whole parse
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new DiskSpecError(group.source, problems, rawNear);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {

@@ -6,7 +6,7 @@
  */
 export { parseDiskSpec, parseDiskSpecs } from "./parse.ts";
 export type { DiskGrammar, ParseDiskSpecOptions } from "./parse.ts";
-export { DiskSpecError, formatProblem } from "./disk_spec_error.ts";
+export { DiskSpecError, formatProblem, formatProblems, MAX_MESSAGE } from "./disk_spec_error.ts";
 export type { DiskSpecProblem } from "./disk_spec_error.ts";
 export { diskToLibxlJson } from "./libxl_json.ts";
 export { setDiskDefaults, statTarget } from "./defaults.ts";

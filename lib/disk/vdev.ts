@@ -56,8 +56,9 @@ function strtoul(s: string, base: 0 | 10): number | undefined {
 
 /** `d<N>p<M>` with C's `%i` conversions over the whole string. */
 function dForm(vdev: string): [number, number] | undefined {
-  const m = /^d[ \t\n\v\f\r]*([+-]?(?:0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*))p[ \t\n\v\f\r]*([+-]?(?:0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*))$/
-    .exec(vdev);
+  const m =
+    /^d[ \t\n\v\f\r]*([+-]?(?:0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*))p[ \t\n\v\f\r]*([+-]?(?:0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*))$/
+      .exec(vdev);
   if (!m) return undefined;
   const disk = cInt(m[1]);
   const part = cInt(m[2]);
