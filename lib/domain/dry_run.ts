@@ -18,6 +18,8 @@ import {
   finaliseGuestDt,
 } from "../arm/finalise.ts";
 import { formatXenVersion, type XenVersion } from "../arm/xen_version.ts";
+import { XliteError } from "../errors.ts";
+import { GUEST_MAX_VCPUS } from "../arm/xen_arch_arm.ts";
 import { domainConfigToXlJson, printYajl, toPlain, type XlObject } from "./xl_json.ts";
 
 /** Plain JSON values (the `--json` plan). */
@@ -148,6 +150,14 @@ export async function dryRun(input: DryRunInput): Promise<DryRunPlan> {
   if (config.gicVersion === "default") {
     notes.push(`gic_version "default" taken as the host's: ${gicVersion} (--gic to change)`);
   }
+  checkVcpus(config.maxvcpus, gicVersion);
+  if (config.maxmem > config.memory) {
+    warnings.push(
+      `maxmem (${config.maxmem} MiB) > memory (${config.memory} MiB): Xen caps an Arm guest at ` +
+        "memory + 1 MiB, so the real create fails in the domain builder " +
+        '("populate_guest_memory: Not enough RAM"; spec §3.6)',
+    );
+  }
   const dt = buildGuestDt(config, {
     xenVersion: input.xenVersion,
     gicVersion,
@@ -196,6 +206,20 @@ export async function dryRun(input: DryRunInput): Promise<DryRunPlan> {
     notes,
     warnings,
   };
+}
+
+/** Most vCPUs the virtual GIC takes: 8 for GICv2, `GUEST_MAX_VCPUS` (128) for GICv3. */
+export const MAX_VCPUS_BY_GIC = { v2: 8, v3: GUEST_MAX_VCPUS } as const;
+
+/** Refuses what Xen's domain creation would refuse for the vCPU count (spec §3.1). */
+export function checkVcpus(maxVcpus: number, gic: "v2" | "v3"): void {
+  if (maxVcpus > MAX_VCPUS_BY_GIC[gic]) {
+    throw new XliteError(
+      `maxvcpus ${maxVcpus}: a ${gic === "v2" ? "GICv2" : "GICv3"} guest has at most ${
+        MAX_VCPUS_BY_GIC[gic]
+      } vCPUs (Xen refuses to create the domain)`,
+    );
+  }
 }
 
 const hex = (n: bigint | number) => `0x${n.toString(16)}`;

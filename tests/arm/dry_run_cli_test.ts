@@ -267,3 +267,26 @@ Deno.test("create without --dry-run says why; bad flags are usage errors (exit 2
   assertEquals(dump.code, 1);
   assertStringIncludes(dump.stderr, "examples/plain.cfg: not a device tree blob");
 });
+
+Deno.test("vCPU limits of the virtual GIC: 8 on GICv2, 128 on GICv3; maxmem > memory warns", async () => {
+  const v2 = await xlite("create", "--dry-run", "examples/gicv2.cfg", "maxvcpus=9");
+  assertEquals(
+    [v2.code, v2.stderr.trim()],
+    [1, "xlite: maxvcpus 9: a GICv2 guest has at most 8 vCPUs (Xen refuses to create the domain)"],
+  );
+  const v3 = await xlite("create", "--dry-run", "examples/plain.cfg", "maxvcpus=129");
+  assertEquals(v3.code, 1);
+  assertStringIncludes(v3.stderr, "at most 128 vCPUs");
+  const big = await xlite(
+    "create",
+    "--dry-run",
+    "examples/plain.cfg",
+    "maxvcpus=128",
+    "maxmem=256",
+    "--json",
+  );
+  assertEquals(big.code, 0, big.stderr);
+  const plan = JSON.parse(big.stdout);
+  assertStringIncludes(plan.dtb.dts, "cpu@70f {");
+  assert(plan.warnings.some((w: string) => w.includes("populate_guest_memory: Not enough RAM")));
+});
