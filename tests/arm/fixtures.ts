@@ -183,3 +183,21 @@ export async function dtc(
   const dec = new TextDecoder();
   return [dec.decode(out.stdout), dec.decode(out.stderr), out.success];
 }
+
+/** `fdtdump` of a blob (via a temp file it removes): [stdout, stderr, success]. */
+export async function fdtdump(blob: Uint8Array): Promise<[string, string, boolean]> {
+  const file = await Deno.makeTempFile({ prefix: "xlite-fdtdump-", suffix: ".dtb" });
+  try {
+    await Deno.writeFile(file, blob);
+    const out = await new Deno.Command("fdtdump", {
+      args: [file],
+      stdout: "piped",
+      stderr: "piped",
+    })
+      .output();
+    const dec = new TextDecoder();
+    return [dec.decode(out.stdout), dec.decode(out.stderr), out.success];
+  } finally {
+    await Deno.remove(file);
+  }
+}
