@@ -34,7 +34,7 @@ export class DiskSpecError extends XliteError {
   /** The lines, in xl's order. */
   readonly problems: DiskSpecProblem[];
   /** Raw bytes per problem for the near text when it is not whole UTF-8 (see `bytes`). */
-  readonly #rawNear: (Uint8Array | undefined)[] | undefined;
+  readonly rawNear: (Uint8Array | undefined)[] | undefined;
   constructor(
     source: string,
     problems: DiskSpecProblem[],
@@ -44,7 +44,27 @@ export class DiskSpecError extends XliteError {
     this.name = "DiskSpecError";
     this.source = source;
     this.problems = problems;
-    this.#rawNear = rawNear;
+    this.rawNear = rawNear;
+  }
+
+  /**
+   * Builds the error without capturing a stack trace: what the parser returns, since a
+   * stack is no use for a bad spec and costs more than the whole parse (batch API).
+   */
+  static withoutStack(
+    source: string,
+    problems: DiskSpecProblem[],
+    rawNear?: (Uint8Array | undefined)[],
+  ): DiskSpecError {
+    const e = Object.create(DiskSpecError.prototype);
+    e.name = "DiskSpecError";
+    e.message = formatProblems(source, problems);
+    e.exitCode = 1;
+    e.verbatim = true;
+    e.source = source;
+    e.problems = problems;
+    e.rawNear = rawNear;
+    return e as DiskSpecError;
   }
 
   /**
@@ -52,13 +72,13 @@ export class DiskSpecError extends XliteError {
    * when a near text cuts a multi-byte character, which `message` shows as U+FFFD.
    */
   get bytes(): Uint8Array {
-    if (!this.#rawNear?.some((b) => b !== undefined) || this.message.length > MAX_MESSAGE) {
+    if (!this.rawNear?.some((b) => b !== undefined) || this.message.length > MAX_MESSAGE) {
       return encoder.encode(this.message);
     }
     const parts: Uint8Array[] = [];
     this.problems.forEach((p, i) => {
       if (i > 0) parts.push(encoder.encode("\n"));
-      const raw = this.#rawNear![i];
+      const raw = this.rawNear![i];
       if (raw === undefined) {
         parts.push(encoder.encode(formatProblem(this.source, p)));
       } else {

@@ -263,7 +263,7 @@ function grow(input: number, specs: number): void {
 }
 
 function nulError(source: string, spec: string): DiskSpecError {
-  return new DiskSpecError(source, [{
+  return DiskSpecError.withoutStack(source, [{
     reason: "NUL character in disk specification",
     spec: spec.replaceAll("\0", "\\0"),
   }]);
@@ -356,14 +356,7 @@ function readError(r: number, group: Group, firstSpec: number): DiskSpecError {
     }
     problems.push(problem);
   }
-  // a stack trace is no use for a user's typo and costs more than the whole parse
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  try {
-    return new DiskSpecError(group.source, problems, rawNear);
-  } finally {
-    Error.stackTraceLimit = limit;
-  }
+  return DiskSpecError.withoutStack(group.source, problems, rawNear);
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
