@@ -290,3 +290,38 @@ Deno.test("vCPU limits of the virtual GIC: 8 on GICv2, 128 on GICv3; maxmem > me
   assertStringIncludes(plan.dtb.dts, "cpu@70f {");
   assert(plan.warnings.some((w: string) => w.includes("populate_guest_memory: Not enough RAM")));
 });
+
+Deno.test("host options: --gpaddr-bits caps bank 1, --clock-frequency adds the timer property; 4.21 carves iomem", async () => {
+  const out = await xlite(
+    "create",
+    "--dry-run",
+    "examples/plain.cfg",
+    'iomem=["c0000,100@80100"]',
+    "--json",
+    "--xen-version",
+    "4.21",
+    "--gpaddr-bits",
+    "36",
+    "--clock-frequency",
+    "62500000",
+  );
+  assertEquals(out.code, 0, out.stderr);
+  const plan = JSON.parse(out.stdout);
+  assertEquals(plan.memory.hypervisor_reg, [
+    { base: 0x38000000, size: 0x1000000 },
+    { base: 0x48000000, size: 0x80100000 - 0x48000000 },
+    { base: 0x80200000, size: 0x100000000 - 0x80200000 },
+    { base: 0x200000000, size: 2 ** 36 - 0x200000000 },
+  ]);
+  assertStringIncludes(plan.dtb.dts, "clock-frequency = <0x3b9aca0>;");
+  const old = JSON.parse(
+    (await xlite(
+      "create",
+      "--dry-run",
+      "examples/plain.cfg",
+      'iomem=["c0000,100@80100"]',
+      "--json",
+    )).stdout,
+  );
+  assertEquals(old.memory.hypervisor_reg.length, 3); // 4.17 ignores iomem for extended regions
+});
