@@ -2,7 +2,8 @@
  * Kernel image probing as Xen's Arm domain builder does it (spec §3.6,
  * `xg_dom_armzimageloader.c`): gzip'ed kernels are decompressed first, then an arm64 Image
  * header (magic `ARM\x64` at 56 or first word 0x14000008) gives `text_offset`; an arm32
- * zImage (magic 0x016f2818 at 0x24) loads at RAM base + 0x8000. A gzip'ed kernel's size is
+ * zImage (magic 0x016f2818 at 0x24) loads at RAM base + 0x8000, its length taken from the
+ * header's end offset (plus an appended DTB). A gzip'ed kernel's size is
  * its gzip trailer's length + 16, as libxc's `xc_dom_check_gzip` reports it (confirmed by the
  * golden segments from real Xen 4.17: a 32,956,352-byte Image occupies 32,956,368 bytes).
  *
@@ -17,6 +18,8 @@ export const ZIMAGE64_MAGIC_V0 = 0x14000008;
 export const ZIMAGE64_MAGIC_V1 = 0x644d5241;
 /** `ZIMAGE32_MAGIC` at offset 0x24 of an arm32 zImage. */
 export const ZIMAGE32_MAGIC = 0x016f2818;
+/** Offset of an arm32 zImage's end address (= its length, loaded from 0). */
+export const ZIMAGE32_END_OFFSET = 0x2c;
 /** Where an arm32 zImage loads, from RAM base. */
 export const ZIMAGE32_LOAD_OFFSET = 0x8000n;
 
@@ -84,7 +87,12 @@ export async function probeKernel(file: Uint8Array, name: string): Promise<Kerne
     return { arch: "aarch64", loadOffset: view.getBigUint64(8, true), size, gzipped };
   }
   if (bytes.length >= 0x30 && view.getUint32(0x24, true) === ZIMAGE32_MAGIC) {
-    return { arch: "armv7l", loadOffset: ZIMAGE32_LOAD_OFFSET, size, gzipped };
+    // The image ends at the header's end offset, plus a DTB appended there, if any.
+    let end = view.getUint32(ZIMAGE32_END_OFFSET, true);
+    if (end + 8 < size && end + 8 <= bytes.length && view.getUint32(end) === 0xd00dfeed) {
+      end += view.getUint32(end + 4);
+    }
+    return { arch: "armv7l", loadOffset: ZIMAGE32_LOAD_OFFSET, size: end, gzipped };
   }
   throw new KernelImageError(
     `kernel ${name}: not an arm64 Image or arm32 zImage (xc_dom_find_loader: no loader found)`,

@@ -31,11 +31,16 @@ Deno.test("old arm64 Image recognised by its first word 0x14000008", async () =>
   assertEquals((await probeKernel(image, "old")).arch, "aarch64");
 });
 
-Deno.test("arm32 zImage loads at RAM base + 0x8000", async () => {
-  const image = new Uint8Array(0x100);
-  new DataView(image.buffer).setUint32(0x24, 0x016f2818, true);
-  const kernel = await probeKernel(image, "zImage");
-  assertEquals([kernel.arch, kernel.loadOffset], ["armv7l", 0x8000n]);
+Deno.test("arm32 zImage loads at RAM base + 0x8000; length from its header, plus an appended DTB", async () => {
+  const image = new Uint8Array(0x400);
+  const view = new DataView(image.buffer);
+  view.setUint32(0x24, 0x016f2818, true);
+  view.setUint32(0x2c, 0x200, true); // end of the zImage proper
+  const plain = await probeKernel(image, "zImage");
+  assertEquals([plain.arch, plain.loadOffset, plain.size], ["armv7l", 0x8000n, 0x200]);
+  view.setUint32(0x200, 0xd00dfeed); // an appended DTB of 0x180 bytes (big-endian header)
+  view.setUint32(0x204, 0x180);
+  assertEquals((await probeKernel(image, "zImage+dtb")).size, 0x380);
 });
 
 Deno.test("anything else: one clear error naming the file", async () => {
