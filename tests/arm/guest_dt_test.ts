@@ -361,3 +361,26 @@ Deno.test("assertThrows sanity: SGIs cannot be encoded", async () => {
   assertEquals(gicInterrupt(31, 8), [1, 15, 0xf08]);
   assertEquals(gicInterrupt(32, 4), [0, 0, 0xf04]);
 });
+
+Deno.test("§4.1: past 1 MiB libxl gives up — fault injected with a writer capped at 1 KiB (a fake: no real guest tree is that big)", async () => {
+  const { buildGuestDt, FDT_MAX_SIZE } = await import("../../lib/arm/guest_dt.ts");
+  const { createFdtWriter } = await import("../../lib/fdt/mod.ts");
+  const tried: number[] = [];
+  const cappedWriterFake = (capacity: number) => {
+    tried.push(capacity);
+    return createFdtWriter(Math.min(capacity, 1024));
+  };
+  assertThrows(
+    () =>
+      buildGuestDt(guestConfig(), {
+        xenVersion: v(17),
+        gicVersion: "v3",
+        hasRamdisk: false,
+        newWriter: cappedWriterFake,
+      }),
+    GuestDtError,
+    "FDT_ERR_NOSPACE",
+  );
+  assertEquals(tried, Array.from({ length: 9 }, (_, i) => 4096 << i));
+  assertEquals(tried.at(-1), FDT_MAX_SIZE);
+});
