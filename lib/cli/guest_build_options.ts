@@ -36,8 +36,11 @@ export const GUEST_BUILD_USAGE =
 
 /** Parsed guest-build flags. */
 export interface GuestBuildOptions {
+  /** The Xen release to emulate (`--xen-version`). */
   xenVersion: XenVersion;
+  /** What Xen would report for the domain. */
   host: HostAssumptions;
+  /** Fixed rng-seed bytes (`--seed zero`), else random. */
   rngSeed?: Uint8Array;
   /** The guest's domid for the xenstore plan; undefined: derive it from the backends. */
   domid?: number;
