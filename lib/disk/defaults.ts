@@ -13,6 +13,9 @@
 import type { DiskBackend, DiskSpec } from "./types.ts";
 import { XliteError } from "../errors.ts";
 
+/** libxl's placeholder target for an empty CD-ROM (`LIBXL_STUBDOM_EMPTY_CDROM`, `.<domid>` added). */
+export const EMPTY_CDROM = "/var/run/xen/empty-cdrom";
+
 /** What `stat(2)` says about a target path. */
 export type TargetKind = "block" | "file" | "other" | "missing";
 
@@ -83,8 +86,12 @@ function selectBackend(d: DiskSpec, stat: (path: string) => TargetKind): DiskBac
   let kind: TargetKind = "other";
   if (d.format === "empty") {
     if (!d.isCdrom) throw new XliteError(`Disk vdev=${vdev} is empty but not cdrom`);
-    if (d.pdevPath !== undefined && d.pdevPath !== "") {
-      throw new XliteError(`Disk vdev=${vdev} is empty cdrom but has non-empty pdev_path`);
+    if (
+      d.pdevPath !== undefined && d.pdevPath !== "" && !d.pdevPath.startsWith(EMPTY_CDROM)
+    ) {
+      throw new XliteError(
+        `Disk vdev=${vdev} is empty but an image has been provided: ${d.pdevPath}`,
+      );
     }
   } else if (
     (d.backend === "unknown" || d.backend === "phy" || d.backend === "standalone") &&

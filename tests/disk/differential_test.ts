@@ -317,4 +317,76 @@ Deno.test({
   },
 });
 
+/** At least one spec per scanner rule of spec §1.2 (rule number first) and its quirks. */
+const RULE_CASES: [number, string][] = [
+  [1, "  /x,raw,xvda"],
+  [1, " a\nb,raw,xvda"],
+  [1, "/x,raw,xvda, "],
+  [2, "/x,format=qcow2,xvda"],
+  [2, "/x,xvda,format=bogus"],
+  [3, "/x,raw,xvda,cdrom"],
+  [3, "cdrom,raw,xvda"],
+  [4, "/x,raw,xvda,devtype=cdrom"],
+  [5, "/x,raw,xvda,devtype=disk,"],
+  [6, "/x,raw,xvda,devtype=floppy,"],
+  [7, "/x,raw,xvda,access=ro"],
+  [7, "/x,raw,xvda,access=rx"],
+  [8, "/x,raw,xvda,backend=dom1,backend=dom2"],
+  [9, "/x,raw,xvda,backendtype=tap"],
+  [9, "/x,raw,xvda,backendtype=other"],
+  [10, "/x,raw,xvda,specification=virtio,specification=xen"],
+  [11, "/x,raw,vdev=xvdb"],
+  [12, "/x,raw,xvda,script=block-drbd"],
+  [13, "/x,raw,xvda,direct-io-safe"],
+  [14, "/x,raw,xvda,discard"],
+  [15, "/x,raw,xvda,no-discard"],
+  [16, "/x,raw,xvda,colo"],
+  [17, "/x,raw,xvda,no-colo"],
+  [18, "/x,raw,xvda,colo-host=h"],
+  [19, "/x,raw,xvda,colo-port=0"],
+  [19, "/x,raw,xvda,colo-port=-99999999999999999999"],
+  [19, "/x,raw,xvda,colo-port=99999999999"],
+  [20, "/x,raw,xvda,colo-export=e"],
+  [21, "/x,raw,xvda,active-disk=a"],
+  [22, "/x,raw,xvda,hidden-disk=h"],
+  [27, ",raw,xvda,target=/a,b:c,"],
+  [27, "/x,raw,xvda,target=/y"],
+  [27, "target=a\nb"],
+  [28, "foo=bar,raw,xvda"],
+  [28, "/x,raw,xvda,transport=mmio"],
+  [28, "target=\nb"],
+  [29, "qcow:/x,xvda"],
+  [29, "raw:\nfoo,xvda"],
+  [30, "nbd:/x,xvda,script=y"],
+  [30, "drbd:enbd:/x,xvda"],
+  [31, "tap:aio:qcow2:/p,xvda"],
+  [31, "tapdisk:ioemu:file:phy:tap2:/x,xvda"],
+  [32, "foo:/x,raw,xvda"],
+  [32, "qed:/x,xvda"],
+  [32, "/x,raw,hdc:cdrom"],
+  [33, ",hdc:cdrom,r"],
+  [33, "/x,raw,xvda,rw,extra"],
+  [33, ",hdc:floppy"],
+  [33, "/x,raw,xvda ,"],
+  [34, "/x,raw,xvda,=junk"],
+  [34, "/x,raw,xvda,="],
+  [34, "/x,raw,xvda,foo=,"],
+  [34, "/x,raw,xvda,=\nfoo"],
+];
+
+Deno.test({
+  name: "disk differential: one spec per scanner rule (spec §1.2) matches libxlutil",
+  ignore: !haveOracle,
+  async fn() {
+    const specs = RULE_CASES.map(([, s]) => s);
+    const theirs = await oracleSpecs(specs);
+    const ours = parseDiskSpecs(specs, { grammar: "4.17" });
+    const mismatches = specs.map((s, i) => compare(s, ours[i], theirs[i])).filter((m) => m);
+    assertEquals(mismatches, []);
+    // every rule in the table has a case
+    const rules = new Set(RULE_CASES.map(([r]) => r));
+    for (let r = 1; r <= 34; r++) if (r < 23 || r > 26) assert(rules.has(r), `rule ${r}`);
+  },
+});
+
 if (!haveOracle) explainSkip();

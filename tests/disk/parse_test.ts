@@ -168,6 +168,19 @@ Deno.test("disk: setDiskDefaults selects backends as libxl does (spec §2.2, §2
     "Transport is only supported for specification virtio",
   );
   assertThrows(
+    () =>
+      setDiskDefaults({ ...parseDiskSpec("/img,,hdc,cdrom"), format: "empty" }, {
+        hotplug: false,
+      }),
+    XliteError,
+    "Disk vdev=hdc is empty but an image has been provided: /img",
+  );
+  assertThrows(
+    () => setDiskDefaults({ ...parseDiskSpec("/img,,hdc"), format: "empty" }, { hotplug: false }),
+    XliteError,
+    "Disk vdev=hdc is empty but not cdrom",
+  );
+  assertThrows(
     () => xen("/x,raw,xvda,backendtype=standalone", "file"),
     XliteError,
     "no suitable backend for disk xvda",
