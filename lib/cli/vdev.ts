@@ -17,8 +17,11 @@ One line per argument: the argument, a tab, its mapping.
 
 /** One mapping: a name and its number. */
 export interface VdevMapping {
+  /** The argument as given. */
   input: string;
+  /** The name (the argument, or libxl's `xvd` name of the number). */
   vdev: string;
+  /** The device number. */
   devid: number;
 }
 

@@ -35,6 +35,7 @@ export class DiskSpecError extends XliteError {
   readonly problems: DiskSpecProblem[];
   /** Raw bytes per problem for the near text when it is not whole UTF-8 (see `bytes`). */
   readonly rawNear: (Uint8Array | undefined)[] | undefined;
+  /** Builds the error from its lines (formatted as xl does). */
   constructor(
     source: string,
     problems: DiskSpecProblem[],
