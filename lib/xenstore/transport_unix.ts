@@ -7,7 +7,7 @@ import type { XenstoreTransport } from "./transport.ts";
 
 /** Connects to the daemon socket at `path`. */
 export async function openUnixTransport(path: string): Promise<XenstoreTransport> {
-  const conn = await Deno.connect({ transport: "unix", path });
+  const conn = await connectRetrying(path);
   let closed = false;
   return {
     kind: "unix",
@@ -35,4 +35,18 @@ export async function openUnixTransport(path: string): Promise<XenstoreTransport
       }
     },
   };
+}
+
+/** Connects; while the daemon's listen backlog is full (EAGAIN), retries for up to ~2 s. */
+async function connectRetrying(path: string): Promise<Deno.UnixConn> {
+  for (let delay = 1;; delay *= 2) {
+    try {
+      return await Deno.connect({ transport: "unix", path });
+    } catch (error) {
+      const busy = error instanceof Deno.errors.WouldBlock ||
+        (error as { code?: string }).code === "EAGAIN";
+      if (!busy || delay > 1024) throw error;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
 }
