@@ -13,6 +13,9 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   vdev: () => import("./lib/cli/vdev.ts"),
   create: () => import("./lib/cli/create.ts"),
   dtb: () => import("./lib/cli/dtb.ts"),
+  "block-attach": () => import("./lib/cli/block_attach.ts"),
+  "block-detach": () => import("./lib/cli/block_detach.ts"),
+  "block-list": () => import("./lib/cli/block_list.ts"),
 };
 
 const HELP = `xlite: a Xen toolstack for Arm in one executable

@@ -123,9 +123,9 @@ export function diskDeviceRef(disk: DiskSpec, domid: number): DeviceRef {
   }
   const kind = diskKindFor(disk.backend);
   if (!kind) {
-    throw new DeviceError("ERROR_INVAL", `Unrecognized disk backend type: ${disk.backend}`, {
-      domid,
-    });
+    // libxl prints the enum's number (libxl_disk_backend, spec §2.1).
+    const number = ["unknown", "phy", "tap", "qdisk", "standalone"].indexOf(disk.backend);
+    throw new DeviceError("ERROR_INVAL", `Unrecognized disk backend type: ${number}`, { domid });
   }
   return {
     domid,

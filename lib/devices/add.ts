@@ -1,0 +1,95 @@
+/**
+ * Adding a device: a plan's operations in ONE xenstore transaction (after libxl's
+ * "already exists" check), then, for kinds that need it, the wait for the backend to reach
+ * `state=2` (spec §2.5, §2.6).
+ *
+ * @module
+ */
+import { isXenstoreErrno, type XenstoreClient, type XenstoreOps } from "../xenstore/mod.ts";
+import { LIBXL_DEVICE_TIMEOUT_MS, waitForState, XenbusState } from "./backend_state.ts";
+import { DeviceError } from "./errors.ts";
+import type { DeviceAddPlan } from "./plan.ts";
+import { pathCleanup } from "./remove.ts";
+import type { XenstoreOp } from "./types.ts";
+
+/** Options for {@linkcode addDevice}. */
+export interface AddOptions {
+  /** How long the backend gets to reach `state=2` (default 10 s, `LIBXL_INIT_TIMEOUT`). */
+  timeoutMs?: number;
+  /**
+   * Remove what was written when the backend never reaches `state=2` (default true).
+   * libxl leaves the entries behind (a retry then says "device already exists"); xlite
+   * cleans up so a failed attach leaves nothing half-written.
+   */
+  cleanupOnFailure?: boolean;
+}
+
+/** Issues one operation in `tx`; `rm` of an absent node is not an error (libxl ignores it). */
+async function apply(tx: XenstoreOps, op: XenstoreOp): Promise<void> {
+  switch (op.op) {
+    case "rm":
+      try {
+        await tx.rm(op.path);
+      } catch (error) {
+        if (!isXenstoreErrno(error, "ENOENT")) throw error;
+      }
+      return;
+    case "mkdir":
+      return await tx.mkdir(op.path);
+    case "setPerms":
+      return await tx.setPermissions(op.path, op.perms);
+    case "write":
+      return await tx.write(op.path, op.value);
+  }
+}
+
+/**
+ * Writes the plan's operations inside one transaction (retried on conflict), refusing with
+ * `device already exists in xenstore` when the kind checks for an existing libxl directory.
+ * The operations are pipelined: all are sent before the first reply is awaited.
+ */
+export async function writeDevice(xs: XenstoreClient, plan: DeviceAddPlan): Promise<void> {
+  await xs.transaction(async (tx) => {
+    if (plan.kind.checksExists && (await tx.exists(plan.paths.libxl))) {
+      throw new DeviceError("ERROR_DEVICE_EXISTS", "device already exists in xenstore", {
+        domid: plan.device.domid,
+      });
+    }
+    await Promise.all(plan.ops.map((op) => apply(tx, op)));
+  });
+}
+
+/**
+ * Adds a device: {@linkcode writeDevice}, then waits for the backend `state` to become 2
+ * when the kind requires it. On timeout (or the state node vanishing) throws
+ * {@linkcode DeviceError} `unable to add device with path <backend>`, as libxl logs it.
+ */
+export async function addDevice(
+  xs: XenstoreClient,
+  plan: DeviceAddPlan,
+  options: AddOptions = {},
+): Promise<void> {
+  await writeDevice(xs, plan);
+  if (!plan.kind.waitsForInitWait) return;
+  const outcome = await waitForState(
+    xs,
+    `${plan.paths.backend}/state`,
+    XenbusState.InitWait,
+    options.timeoutMs ?? LIBXL_DEVICE_TIMEOUT_MS,
+  );
+  if (outcome === "reached") return;
+  if (options.cleanupOnFailure ?? true) {
+    // Everything this add wrote goes, the backend directory included (even a driver
+    // domain's: nobody else will remove it).
+    await xs.transaction(async (tx) => {
+      for (const path of [plan.paths.frontend, plan.paths.libxl, plan.paths.backend]) {
+        await pathCleanup(tx, path);
+      }
+    });
+  }
+  throw new DeviceError(
+    outcome === "timeout" ? "ERROR_TIMEDOUT" : "ERROR_INVAL",
+    `unable to add device with path ${plan.paths.backend}`,
+    { domid: plan.device.domid },
+  );
+}

@@ -1,0 +1,291 @@
+/**
+ * Attach and detach against the real C xenstored, with a backend simulated by the test: the
+ * backend's `state=2` completes an attach, its `state=6` a detach; without a backend both
+ * time out with libxl's messages, and a failed attach leaves nothing behind.
+ */
+import { assert, assertEquals, assertRejects } from "../support/assert.ts";
+import { startXenstored, xenstoredMissing } from "../support/xenstored.ts";
+import { openXenstore, type XenstoreClient, XenstoreError } from "../../lib/xenstore/mod.ts";
+import { parseDiskSpec, setDiskDefaults } from "../../lib/disk/mod.ts";
+import {
+  addDevice,
+  type DeviceAddPlan,
+  DeviceError,
+  planDiskAdd,
+  planVirtioAdd,
+  removeDevice,
+} from "../../lib/devices/mod.ts";
+import { dumpStore, seedDomains, simulateBackend, subtree } from "./helpers.ts";
+
+const missing = xenstoredMissing("c");
+if (missing) console.log(`skipping attach/detach tests: ${missing}`);
+
+/** A private C xenstored with dom0 and guest 5 seeded, a client, and a real target file. */
+async function setup() {
+  const xsd = await startXenstored({ flavour: "c" });
+  const xs = await openXenstore({ path: xsd.socketPath });
+  const target = await Deno.makeTempFile({ prefix: "xlite-attach-" });
+  await seedDomains(xs, { 5: "guest", 1: "driver" });
+  const plan = (spec: string) =>
+    planDiskAdd(setDiskDefaults(parseDiskSpec(spec), { hotplug: true }), 5);
+  return {
+    xsd,
+    xs,
+    target,
+    plan,
+    async [Symbol.asyncDispose]() {
+      xs.close();
+      await xsd.stop();
+      await Deno.remove(target);
+    },
+  };
+}
+
+function test(name: string, fn: () => Promise<void>) {
+  Deno.test({ name, ignore: missing !== undefined, fn });
+}
+
+test("attach: the backend's state=2 completes it; detach: its state=6 completes it, leaving the store as before", async () => {
+  await using t = await setup();
+  const backend = await simulateBackend(t.xsd.socketPath);
+  try {
+    const before = await dumpStore(t.xsd);
+    const plan = t.plan(`${t.target},raw,xvdb,rw`);
+    await addDevice(t.xs, plan, { timeoutMs: 5000 });
+    assertEquals(await t.xs.read(`${plan.paths.backend}/state`), "2");
+    await removeDevice(t.xs, plan.device, { timeoutMs: 5000 });
+    assertEquals(backend.seen, [
+      `${plan.paths.backend}/state=2`,
+      `${plan.paths.backend}/state=6`,
+    ]);
+    assertEquals((await dumpStore(t.xsd)).tree, before.tree);
+  } finally {
+    await backend.stop();
+  }
+});
+
+test("attach without a backend: libxl's timeout error, and nothing left behind", async () => {
+  await using t = await setup();
+  const before = await dumpStore(t.xsd);
+  const plan = t.plan(`${t.target},raw,xvdb,rw`);
+  const started = Date.now();
+  const error = await assertRejects(
+    () => addDevice(t.xs, plan, { timeoutMs: 400 }),
+    DeviceError,
+    "unable to add device with path /local/domain/0/backend/vbd/5/51728",
+  );
+  assert(Date.now() - started >= 400, "waited the whole timeout");
+  assertEquals(error.code, "ERROR_TIMEDOUT");
+  assertEquals(
+    error.logLine,
+    "libxl: error: Domain 5:unable to add device with path /local/domain/0/backend/vbd/5/51728",
+  );
+  assertEquals((await dumpStore(t.xsd)).tree, before.tree);
+});
+
+test("attach without cleanup keeps libxl's leftovers; adding again: device already exists in xenstore", async () => {
+  await using t = await setup();
+  const plan = t.plan(`${t.target},raw,xvdb,rw`);
+  await assertRejects(() => addDevice(t.xs, plan, { timeoutMs: 100, cleanupOnFailure: false }));
+  assertEquals(await t.xs.read(`${plan.paths.libxl}/dev`), "xvdb");
+  const error = await assertRejects(
+    () => addDevice(t.xs, plan, { timeoutMs: 100 }),
+    DeviceError,
+    "device already exists in xenstore",
+  );
+  assertEquals(error.code, "ERROR_DEVICE_EXISTS");
+});
+
+test("two simultaneous attaches of one vdev: one wins, the other finds it exists", async () => {
+  await using t = await setup();
+  const backend = await simulateBackend(t.xsd.socketPath);
+  const other = await openXenstore({ path: t.xsd.socketPath });
+  try {
+    const plan = t.plan(`${t.target},raw,xvdb,rw`);
+    const results = await Promise.allSettled([
+      addDevice(t.xs, plan, { timeoutMs: 5000 }),
+      addDevice(other, plan, { timeoutMs: 5000 }),
+    ]);
+    const failed = results.filter((r) => r.status === "rejected") as PromiseRejectedResult[];
+    assertEquals(results.length - failed.length, 1);
+    assertEquals((failed[0].reason as DeviceError).code, "ERROR_DEVICE_EXISTS");
+  } finally {
+    other.close();
+    await backend.stop();
+  }
+});
+
+test("detach without a backend: safe remove fails and keeps the device (online=0, state=5); -f cleans it", async () => {
+  await using t = await setup();
+  const before = await dumpStore(t.xsd);
+  const plan = t.plan(`${t.target},raw,xvdb,rw`);
+  const backend = await simulateBackend(t.xsd.socketPath);
+  await addDevice(t.xs, plan, { timeoutMs: 5000 });
+  await backend.stop();
+  const error = await assertRejects(
+    () => removeDevice(t.xs, plan.device, { force: "off", timeoutMs: 300 }),
+    DeviceError,
+    "unable to remove device with path /local/domain/0/backend/vbd/5/51728",
+  );
+  assertEquals(error.code, "ERROR_TIMEDOUT");
+  assertEquals(await t.xs.read(`${plan.paths.backend}/online`), "0");
+  assertEquals(await t.xs.read(`${plan.paths.backend}/state`), "5");
+  assertEquals(await t.xs.read(`${plan.paths.frontend}/state`), "1");
+  // Forced: still reported (the backend never closed) but everything is cleaned.
+  await assertRejects(
+    () => removeDevice(t.xs, plan.device, { force: "on", timeoutMs: 300 }),
+    DeviceError,
+    "unable to remove device",
+  );
+  assertEquals((await dumpStore(t.xsd)).tree, before.tree);
+});
+
+test("detach in auto mode retries forced after the timeout and cleans up", async () => {
+  await using t = await setup();
+  const before = await dumpStore(t.xsd);
+  const plan = t.plan(`${t.target},raw,xvdb,rw`);
+  const backend = await simulateBackend(t.xsd.socketPath);
+  await addDevice(t.xs, plan, { timeoutMs: 5000 });
+  await backend.stop();
+  const started = Date.now();
+  await assertRejects(() => removeDevice(t.xs, plan.device, { force: "auto", timeoutMs: 200 }));
+  assert(Date.now() - started >= 400, "two waits: the normal one and the forced one");
+  assertEquals((await dumpStore(t.xsd)).tree, before.tree);
+});
+
+test("detach when the backend state is already gone: just cleaned, no wait", async () => {
+  await using t = await setup();
+  const before = await dumpStore(t.xsd);
+  const plan = t.plan(`${t.target},raw,xvdb,rw`);
+  await addDevice(t.xs, plan, { timeoutMs: 100, cleanupOnFailure: false }).catch(() => {});
+  await t.xs.rm(`${plan.paths.backend}/state`);
+  await removeDevice(t.xs, plan.device, { timeoutMs: 60_000 });
+  assertEquals((await dumpStore(t.xsd)).tree, before.tree);
+});
+
+test("driver-domain disk: attach via domain 1's backend, detach waits for it to remove its directory", async () => {
+  await using t = await setup();
+  const before = await dumpStore(t.xsd);
+  // backend=1: libxl skips the stat check for driver domains (spec §2.3).
+  const plan = planDiskAdd(
+    setDiskDefaults({ ...parseDiskSpec("/dev/in-domain-1,raw,xvdb,rw"), backendDomid: 1 }, {
+      hotplug: true,
+    }),
+    5,
+  );
+  assertEquals(plan.paths.backend, "/local/domain/1/backend/vbd/5/51728");
+  const driver = await openXenstore({ path: t.xsd.socketPath });
+  const backend = await simulateBackend(t.xsd.socketPath, 1);
+  // The driver domain's own cleanup once its device is closed.
+  const watch = await driver.watch(`${plan.paths.backend}/state`);
+  const cleaner = (async () => {
+    for await (const _ of watch) {
+      if ((await driver.tryRead(`${plan.paths.backend}/state`)) === "6") {
+        await driver.rm("/local/domain/1/backend");
+        return;
+      }
+    }
+  })();
+  try {
+    await addDevice(t.xs, plan, { timeoutMs: 5000 });
+    await removeDevice(t.xs, plan.device, { timeoutMs: 5000 });
+    await cleaner;
+    assertEquals((await dumpStore(t.xsd)).tree, before.tree);
+  } finally {
+    await watch.close();
+    driver.close();
+    await backend.stop();
+  }
+});
+
+test("generic virtio devices are added without waiting for a backend (spec §2.6)", async () => {
+  await using t = await setup();
+  const plan = planVirtioAdd(
+    {
+      backendDomid: 1,
+      type: "virtio,device29",
+      transport: "mmio",
+      devid: 0,
+      irq: 33,
+      base: 0x2000000n,
+    },
+    5,
+    { release: { major: 4, minor: 18 } },
+  );
+  const started = Date.now();
+  await addDevice(t.xs, plan, { timeoutMs: 60_000 });
+  assert(Date.now() - started < 5000);
+  assertEquals(await t.xs.read(`${plan.paths.backend}/type`), "virtio,device29");
+  assertEquals(await t.xs.read(`${plan.paths.backend}/state`), "1");
+});
+
+/** The client, with `fault` run just before the transaction's `afterWrites`-th write. */
+function faultAfterWrites(
+  xs: XenstoreClient,
+  afterWrites: number,
+  fault: () => unknown,
+): XenstoreClient {
+  let writes = 0;
+  const bind = (target: object, prop: PropertyKey) => {
+    const value = Reflect.get(target, prop);
+    return typeof value === "function" ? value.bind(target) : value;
+  };
+  return new Proxy(xs, {
+    get(target, prop) {
+      if (prop !== "transaction") return bind(target, prop);
+      return (fn: (tx: unknown) => Promise<unknown>, options?: unknown) =>
+        target.transaction(
+          (tx) =>
+            fn(
+              new Proxy(tx, {
+                get(txTarget, txProp) {
+                  if (txProp !== "write") return bind(txTarget, txProp);
+                  return async (path: string, value: string) => {
+                    if (++writes === afterWrites) await fault();
+                    return await txTarget.write(path, value);
+                  };
+                },
+              }),
+            ),
+          options as never,
+        );
+    },
+  });
+}
+
+function halfway(plan: DeviceAddPlan): number {
+  return Math.floor(plan.ops.filter((op) => op.op === "write").length / 2);
+}
+
+test("no half-write: the connection dropping mid-transaction leaves the store untouched", async () => {
+  await using t = await setup();
+  const before = await dumpStore(t.xsd);
+  const plan = t.plan(`${t.target},raw,xvdb,rw`);
+  const doomed = await openXenstore({ path: t.xsd.socketPath });
+  await assertRejects(
+    () => addDevice(faultAfterWrites(doomed, halfway(plan), () => doomed.close()), plan),
+    XenstoreError,
+  );
+  assertEquals((await dumpStore(t.xsd)).tree, before.tree);
+  assertEquals(subtree((await dumpStore(t.xsd)).tree, [plan.paths.libxl]), {});
+});
+
+test("no half-write: the daemon killed mid-add is a clear xenstore error, not a hang", async () => {
+  await using t = await setup();
+  const plan = t.plan(`${t.target},raw,xvdb,rw`);
+  const started = Date.now();
+  const error = await assertRejects(
+    () => addDevice(faultAfterWrites(t.xs, halfway(plan), () => t.xsd.kill()), plan),
+    XenstoreError,
+  );
+  assert(Date.now() - started < 5000, "failed promptly");
+  assert(["closed", "daemon"].includes(error.kind), `kind ${error.kind}: ${error.message}`);
+  await t.xsd.restart();
+  const fresh = await openXenstore({ path: t.xsd.socketPath });
+  try {
+    assertEquals(await fresh.exists(plan.paths.libxl), false);
+    assertEquals(await fresh.exists(plan.paths.backend), false);
+  } finally {
+    fresh.close();
+  }
+});
