@@ -1,10 +1,11 @@
 /**
- * Attach and detach against the real C xenstored, with a backend simulated by the test: the
+ * Attach and detach against the real C xenstored and oxenstored, with a backend simulated by
+ * the test: the
  * backend's `state=2` completes an attach, its `state=6` a detach; without a backend both
  * time out with libxl's messages, and a failed attach leaves nothing behind.
  */
 import { assert, assertEquals, assertRejects } from "../support/assert.ts";
-import { startXenstored, xenstoredMissing } from "../support/xenstored.ts";
+import { startXenstored, type XenstoredFlavour, xenstoredMissing } from "../support/xenstored.ts";
 import { openXenstore, type XenstoreClient, XenstoreError } from "../../lib/xenstore/mod.ts";
 import { parseDiskSpec, setDiskDefaults } from "../../lib/disk/mod.ts";
 import {
@@ -17,12 +18,15 @@ import {
 } from "../../lib/devices/mod.ts";
 import { dumpStore, seedDomains, simulateBackend, subtree } from "./helpers.ts";
 
-const missing = xenstoredMissing("c");
-if (missing) console.log(`skipping attach/detach tests: ${missing}`);
+const FLAVOURS: XenstoredFlavour[] = ["c", "ocaml"];
+for (const flavour of FLAVOURS) {
+  const why = xenstoredMissing(flavour);
+  if (why) console.log(`skipping attach/detach tests on ${flavour} xenstored: ${why}`);
+}
 
-/** A private C xenstored with dom0 and guest 5 seeded, a client, and a real target file. */
-async function setup() {
-  const xsd = await startXenstored({ flavour: "c" });
+/** A private xenstored with dom0 and guest 5 seeded, a client, and a real target file. */
+async function setup(flavour: XenstoredFlavour) {
+  const xsd = await startXenstored({ flavour });
   const xs = await openXenstore({ path: xsd.socketPath });
   const target = await Deno.makeTempFile({ prefix: "xlite-attach-" });
   await seedDomains(xs, { 5: "guest", 1: "driver" });
@@ -41,12 +45,19 @@ async function setup() {
   };
 }
 
-function test(name: string, fn: () => Promise<void>) {
-  Deno.test({ name, ignore: missing !== undefined, fn });
+/** One test per daemon flavour. */
+function test(name: string, fn: (flavour: XenstoredFlavour) => Promise<void>) {
+  for (const flavour of FLAVOURS) {
+    Deno.test({
+      name: `[${flavour} xenstored] ${name}`,
+      ignore: xenstoredMissing(flavour) !== undefined,
+      fn: () => fn(flavour),
+    });
+  }
 }
 
-test("attach: the backend's state=2 completes it; detach: its state=6 completes it, leaving the store as before", async () => {
-  await using t = await setup();
+test("attach: the backend's state=2 completes it; detach: its state=6 completes it, leaving the store as before", async (flavour) => {
+  await using t = await setup(flavour);
   const backend = await simulateBackend(t.xsd.socketPath);
   try {
     const before = await dumpStore(t.xsd);
@@ -64,8 +75,8 @@ test("attach: the backend's state=2 completes it; detach: its state=6 completes 
   }
 });
 
-test("attach without a backend: libxl's timeout error, and nothing left behind", async () => {
-  await using t = await setup();
+test("attach without a backend: libxl's timeout error, and nothing left behind", async (flavour) => {
+  await using t = await setup(flavour);
   const before = await dumpStore(t.xsd);
   const plan = t.plan(`${t.target},raw,xvdb,rw`);
   const started = Date.now();
@@ -83,8 +94,8 @@ test("attach without a backend: libxl's timeout error, and nothing left behind",
   assertEquals((await dumpStore(t.xsd)).tree, before.tree);
 });
 
-test("attach without cleanup keeps libxl's leftovers; adding again: device already exists in xenstore", async () => {
-  await using t = await setup();
+test("attach without cleanup keeps libxl's leftovers; adding again: device already exists in xenstore", async (flavour) => {
+  await using t = await setup(flavour);
   const plan = t.plan(`${t.target},raw,xvdb,rw`);
   await assertRejects(() => addDevice(t.xs, plan, { timeoutMs: 100, cleanupOnFailure: false }));
   assertEquals(await t.xs.read(`${plan.paths.libxl}/dev`), "xvdb");
@@ -96,8 +107,8 @@ test("attach without cleanup keeps libxl's leftovers; adding again: device alrea
   assertEquals(error.code, "ERROR_DEVICE_EXISTS");
 });
 
-test("two simultaneous attaches of one vdev: one wins, the other finds it exists", async () => {
-  await using t = await setup();
+test("two simultaneous attaches of one vdev: one wins, the other finds it exists", async (flavour) => {
+  await using t = await setup(flavour);
   const backend = await simulateBackend(t.xsd.socketPath);
   const other = await openXenstore({ path: t.xsd.socketPath });
   try {
@@ -115,8 +126,8 @@ test("two simultaneous attaches of one vdev: one wins, the other finds it exists
   }
 });
 
-test("detach without a backend: safe remove fails and keeps the device (online=0, state=5); -f cleans it", async () => {
-  await using t = await setup();
+test("detach without a backend: safe remove fails and keeps the device (online=0, state=5); -f cleans it", async (flavour) => {
+  await using t = await setup(flavour);
   const before = await dumpStore(t.xsd);
   const plan = t.plan(`${t.target},raw,xvdb,rw`);
   const backend = await simulateBackend(t.xsd.socketPath);
@@ -140,8 +151,8 @@ test("detach without a backend: safe remove fails and keeps the device (online=0
   assertEquals((await dumpStore(t.xsd)).tree, before.tree);
 });
 
-test("detach in auto mode retries forced after the timeout and cleans up", async () => {
-  await using t = await setup();
+test("detach in auto mode retries forced after the timeout and cleans up", async (flavour) => {
+  await using t = await setup(flavour);
   const before = await dumpStore(t.xsd);
   const plan = t.plan(`${t.target},raw,xvdb,rw`);
   const backend = await simulateBackend(t.xsd.socketPath);
@@ -153,8 +164,8 @@ test("detach in auto mode retries forced after the timeout and cleans up", async
   assertEquals((await dumpStore(t.xsd)).tree, before.tree);
 });
 
-test("detach when the backend state is already gone: just cleaned, no wait", async () => {
-  await using t = await setup();
+test("detach when the backend state is already gone: just cleaned, no wait", async (flavour) => {
+  await using t = await setup(flavour);
   const before = await dumpStore(t.xsd);
   const plan = t.plan(`${t.target},raw,xvdb,rw`);
   await addDevice(t.xs, plan, { timeoutMs: 100, cleanupOnFailure: false }).catch(() => {});
@@ -163,8 +174,8 @@ test("detach when the backend state is already gone: just cleaned, no wait", asy
   assertEquals((await dumpStore(t.xsd)).tree, before.tree);
 });
 
-test("driver-domain disk: attach via domain 1's backend, detach waits for it to remove its directory", async () => {
-  await using t = await setup();
+test("driver-domain disk: attach via domain 1's backend, detach waits for it to remove its directory", async (flavour) => {
+  await using t = await setup(flavour);
   const before = await dumpStore(t.xsd);
   // backend=1: libxl skips the stat check for driver domains (spec §2.3).
   const plan = planDiskAdd(
@@ -198,8 +209,8 @@ test("driver-domain disk: attach via domain 1's backend, detach waits for it to 
   }
 });
 
-test("generic virtio devices are added without waiting for a backend (spec §2.6)", async () => {
-  await using t = await setup();
+test("generic virtio devices are added without waiting for a backend (spec §2.6)", async (flavour) => {
+  await using t = await setup(flavour);
   const plan = planVirtioAdd(
     {
       backendDomid: 1,
@@ -257,8 +268,8 @@ function halfway(plan: DeviceAddPlan): number {
   return Math.floor(plan.ops.filter((op) => op.op === "write").length / 2);
 }
 
-test("no half-write: the connection dropping mid-transaction leaves the store untouched", async () => {
-  await using t = await setup();
+test("no half-write: the connection dropping mid-transaction leaves the store untouched", async (flavour) => {
+  await using t = await setup(flavour);
   const before = await dumpStore(t.xsd);
   const plan = t.plan(`${t.target},raw,xvdb,rw`);
   const doomed = await openXenstore({ path: t.xsd.socketPath });
@@ -270,8 +281,8 @@ test("no half-write: the connection dropping mid-transaction leaves the store un
   assertEquals(subtree((await dumpStore(t.xsd)).tree, [plan.paths.libxl]), {});
 });
 
-test("no half-write: the daemon killed mid-add is a clear xenstore error, not a hang", async () => {
-  await using t = await setup();
+test("no half-write: the daemon killed mid-add is a clear xenstore error, not a hang", async (flavour) => {
+  await using t = await setup(flavour);
   const plan = t.plan(`${t.target},raw,xvdb,rw`);
   const started = Date.now();
   const error = await assertRejects(
