@@ -16,6 +16,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   "block-attach": () => import("./lib/cli/block_attach.ts"),
   "block-detach": () => import("./lib/cli/block_detach.ts"),
   "block-list": () => import("./lib/cli/block_list.ts"),
+  xenstore: () => import("./lib/cli/xenstore.ts"),
 };
 
 const HELP = `xlite: a Xen toolstack for Arm in one executable

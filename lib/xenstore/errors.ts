@@ -57,7 +57,14 @@ const ERRNO_TEXT: Record<string, string> = {
   ECONNRESET: "connection closed",
   EPROTO: "malformed reply",
   ETIMEDOUT: "no reply",
+  ECONNREFUSED: "cannot connect",
 };
+
+/** An errno name with its meaning, as messages show it: `ENOENT (no such node)`. */
+export function describeErrno(errno: string): string {
+  const reason = ERRNO_TEXT[errno];
+  return reason ? `${errno} (${reason})` : errno;
+}
 
 /** A failed xenstore operation. */
 export class XenstoreError extends XliteError {
@@ -72,9 +79,8 @@ export class XenstoreError extends XliteError {
   /** Builds the error and its one-line message from `options`. */
   constructor(options: XenstoreErrorOptions) {
     const what = options.path ? `${options.op} ${options.path}` : options.op;
-    const reason = ERRNO_TEXT[options.errno];
     super(
-      `xenstore ${what}: ${options.errno}${reason ? ` (${reason})` : ""}` +
+      `xenstore ${what}: ${describeErrno(options.errno)}` +
         (options.detail ? `: ${options.detail}` : ""),
     );
     this.name = "XenstoreError";

@@ -6,5 +6,6 @@
 export * from "./client.ts";
 export * from "./errors.ts";
 export * from "./permissions.ts";
+export * from "./sanitise.ts";
 export * from "./transport.ts";
 export * from "./wire.ts";

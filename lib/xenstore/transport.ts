@@ -68,7 +68,7 @@ export async function openTransport(options: TransportOptions = {}): Promise<Xen
   }
   throw new XenstoreError({
     op: "open",
-    errno: "ENOENT",
+    errno: "ECONNREFUSED",
     kind: "unavailable",
     detail: `cannot reach xenstore (${failures.join("; ")})`,
   });
