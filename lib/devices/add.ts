@@ -7,6 +7,7 @@
  */
 import { isXenstoreErrno, type XenstoreClient, type XenstoreOps } from "../xenstore/mod.ts";
 import { LIBXL_DEVICE_TIMEOUT_MS, waitForState, XenbusState } from "./backend_state.ts";
+import { runHotplugScript } from "./hotplug.ts";
 import { DeviceError } from "./errors.ts";
 import type { DeviceAddPlan } from "./plan.ts";
 import { pathCleanup } from "./remove.ts";
@@ -22,6 +23,10 @@ export interface AddOptions {
    * cleans up so a failed attach leaves nothing half-written.
    */
   cleanupOnFailure?: boolean;
+  /** Run the hotplug script of kinds that have one (default true; libxl always does). */
+  hotplugScripts?: boolean;
+  /** The domain xlite runs in (default 0): it runs scripts only for its own backends. */
+  toolstackDomid?: number;
 }
 
 /** Issues one operation in `tx`; `rm` of an absent node is not an error (libxl ignores it). */
@@ -60,9 +65,10 @@ export async function writeDevice(xs: XenstoreClient, plan: DeviceAddPlan): Prom
 }
 
 /**
- * Adds a device: {@linkcode writeDevice}, then waits for the backend `state` to become 2
- * when the kind requires it. On timeout (or the state node vanishing) throws
- * {@linkcode DeviceError} `unable to add device with path <backend>`, as libxl logs it.
+ * Adds a device: {@linkcode writeDevice}, then, when the kind requires it, waits for the
+ * backend `state` to become 2 and runs the hotplug script (`add`). On timeout (or the state
+ * node vanishing) throws {@linkcode DeviceError} `unable to add device with path <backend>`,
+ * as libxl logs it; a failing script throws its `script: <hotplug-error>` line.
  */
 export async function addDevice(
   xs: XenstoreClient,
@@ -71,13 +77,31 @@ export async function addDevice(
 ): Promise<void> {
   await writeDevice(xs, plan);
   if (!plan.kind.waitsForInitWait) return;
+  let failure: DeviceError | undefined;
   const outcome = await waitForState(
     xs,
     `${plan.paths.backend}/state`,
     XenbusState.InitWait,
     options.timeoutMs ?? LIBXL_DEVICE_TIMEOUT_MS,
   );
-  if (outcome === "reached") return;
+  if (outcome !== "reached") {
+    failure = new DeviceError(
+      outcome === "timeout" ? "ERROR_TIMEDOUT" : "ERROR_INVAL",
+      `unable to add device with path ${plan.paths.backend}`,
+      { domid: plan.device.domid },
+    );
+  } else if (
+    plan.kind.runsHotplugScript && (options.hotplugScripts ?? true) &&
+    plan.device.backendDomid === (options.toolstackDomid ?? 0)
+  ) {
+    try {
+      await runHotplugScript(xs, plan.device, "add");
+    } catch (error) {
+      if (!(error instanceof DeviceError)) throw error;
+      failure = error;
+    }
+  }
+  if (!failure) return;
   if (options.cleanupOnFailure ?? true) {
     // Everything this add wrote goes, the backend directory included (even a driver
     // domain's: nobody else will remove it).
@@ -87,9 +111,5 @@ export async function addDevice(
       }
     });
   }
-  throw new DeviceError(
-    outcome === "timeout" ? "ERROR_TIMEDOUT" : "ERROR_INVAL",
-    `unable to add device with path ${plan.paths.backend}`,
-    { domid: plan.device.domid },
-  );
+  throw failure;
 }

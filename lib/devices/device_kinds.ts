@@ -37,6 +37,8 @@ export interface DeviceKind {
   virtioKeys: boolean;
   /** Waits for backend `state` 2 after adding (spec §2.6; not QEMU backends, not virtio). */
   waitsForInitWait: boolean;
+  /** Runs the backend's hotplug `script` when the toolstack domain serves it (spec §2.6). */
+  runsHotplugScript: boolean;
   /** Checks `libxl__device_exists` inside the add transaction. */
   checksExists: boolean;
   /** May be added to or removed from a running domain (`xl block-attach`/`block-detach`). */
@@ -63,6 +65,7 @@ export const DEVICE_KINDS: readonly DeviceKind[] = [
     defaultScript: "block",
     virtioKeys: false,
     waitsForInitWait: true,
+    runsHotplugScript: true,
     checksExists: true,
     hotplug: true,
     since: { major: 4, minor: 17 },
@@ -78,6 +81,7 @@ export const DEVICE_KINDS: readonly DeviceKind[] = [
     virtioKeys: false,
     // QEMU_BACKEND(): QEMU jumps straight to 4, libxl does not wait for 2.
     waitsForInitWait: false,
+    runsHotplugScript: false,
     checksExists: true,
     hotplug: true,
     since: { major: 4, minor: 17 },
@@ -92,6 +96,7 @@ export const DEVICE_KINDS: readonly DeviceKind[] = [
     params: "path",
     virtioKeys: true,
     waitsForInitWait: true,
+    runsHotplugScript: false,
     checksExists: true,
     hotplug: false,
     since: { major: 4, minor: 17 },
@@ -104,6 +109,7 @@ export const DEVICE_KINDS: readonly DeviceKind[] = [
     virtioKeys: true,
     // Added with the synchronous libxl__device_add: no wait, no exists check (spec §2.6, §2.9).
     waitsForInitWait: false,
+    runsHotplugScript: false,
     checksExists: false,
     hotplug: false,
     since: { major: 4, minor: 18 },
@@ -120,6 +126,7 @@ export const DEVICE_KINDS: readonly DeviceKind[] = [
     defaultScript: "block-tap",
     virtioKeys: false,
     waitsForInitWait: true,
+    runsHotplugScript: true,
     checksExists: true,
     hotplug: true,
     since: { major: 4, minor: 19 },

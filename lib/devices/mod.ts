@@ -14,6 +14,7 @@ export * from "./c_numbers.ts";
 export * from "./device_kinds.ts";
 export * from "./disk.ts";
 export * from "./errors.ts";
+export * from "./hotplug.ts";
 export * from "./list.ts";
 export * from "./paths.ts";
 export * from "./plan.ts";

@@ -15,6 +15,8 @@ import {
   XenbusState,
 } from "./backend_state.ts";
 import { cAtoi } from "./c_numbers.ts";
+import { deviceKindByBackend } from "./device_kinds.ts";
+import { runHotplugScript } from "./hotplug.ts";
 import { DeviceError } from "./errors.ts";
 import { devicePaths } from "./paths.ts";
 import type { DeviceRef } from "./types.ts";
@@ -35,6 +37,8 @@ export interface RemoveOptions {
   timeoutMs?: number;
   /** The domain xlite runs in (default 0, the toolstack domain). */
   toolstackDomid?: number;
+  /** Run the hotplug script (`remove`) of kinds that have one (default true). */
+  hotplugScripts?: boolean;
 }
 
 /**
@@ -138,7 +142,13 @@ export async function removeDevice(
       );
       break;
     }
-    if (device.backendDomid !== toolstackDomid) {
+    if (device.backendDomid === toolstackDomid) {
+      const kind = deviceKindByBackend(device.backendKind);
+      if (kind?.runsHotplugScript && (options.hotplugScripts ?? true)) {
+        // libxl logs a failing remove script and carries on.
+        await runHotplugScript(xs, device, "remove").catch(() => {});
+      }
+    } else {
       // A driver domain cleans its own backend directory; libxl waits for that.
       if ((await waitForRemoval(xs, paths.backend, timeoutMs)) === "timeout") {
         failure = new DeviceError(

@@ -30,8 +30,14 @@ async function setup(flavour: XenstoredFlavour) {
   const xs = await openXenstore({ path: xsd.socketPath });
   const target = await Deno.makeTempFile({ prefix: "xlite-attach-" });
   await seedDomains(xs, { 5: "guest", 1: "driver" });
+  // script=/bin/true: a hotplug script that does nothing (the default one would set up loops).
   const plan = (spec: string) =>
-    planDiskAdd(setDiskDefaults(parseDiskSpec(spec), { hotplug: true }), 5);
+    planDiskAdd(
+      setDiskDefaults(parseDiskSpec(spec.includes("script=") ? spec : `${spec},script=/bin/true`), {
+        hotplug: true,
+      }),
+      5,
+    );
   return {
     xsd,
     xs,
@@ -69,6 +75,44 @@ test("attach: the backend's state=2 completes it; detach: its state=6 completes 
       `${plan.paths.backend}/state=2`,
       `${plan.paths.backend}/state=6`,
     ]);
+    assertEquals((await dumpStore(t.xsd)).tree, before.tree);
+  } finally {
+    await backend.stop();
+  }
+});
+
+const FIXTURES = new URL("./fixtures/", import.meta.url).pathname;
+
+test("hotplug script: run with add after InitWait and remove after Closed, with libxl's environment", async (flavour) => {
+  await using t = await setup(flavour);
+  const backend = await simulateBackend(t.xsd.socketPath);
+  try {
+    const script = `${FIXTURES}record_hotplug.sh`;
+    const plan = t.plan(`${t.target},raw,xvdb,rw,script=${script}`);
+    await addDevice(t.xs, plan, { timeoutMs: 5000 });
+    const env = `${script}|vbd|backend/vbd/5/51728|backend`;
+    assertEquals(await t.xs.read("/tool/hotplug/add"), env);
+    assertEquals(await t.xs.read(`${plan.paths.backend}/hotplug-status`), "connected");
+    assertEquals(await t.xs.exists("/tool/hotplug/remove"), false);
+    await removeDevice(t.xs, plan.device, { timeoutMs: 5000 });
+    assertEquals(await t.xs.read("/tool/hotplug/remove"), env);
+  } finally {
+    await backend.stop();
+  }
+});
+
+test("hotplug script failing on add: its hotplug-error is the message, nothing left behind", async (flavour) => {
+  await using t = await setup(flavour);
+  const backend = await simulateBackend(t.xsd.socketPath);
+  try {
+    const before = await dumpStore(t.xsd);
+    const plan = t.plan(`${t.target},raw,xvdb,rw,script=${FIXTURES}failing_hotplug.sh`);
+    const error = await assertRejects(
+      () => addDevice(t.xs, plan, { timeoutMs: 5000 }),
+      DeviceError,
+      "script: no such disk here",
+    );
+    assertEquals(error.code, "ERROR_FAIL");
     assertEquals((await dumpStore(t.xsd)).tree, before.tree);
   } finally {
     await backend.stop();

@@ -67,7 +67,13 @@ Deno.test({
     try {
       await seedDomains(xs);
       assertEquals(
-        (await xlite(xsd, ["block-attach", "--timeout", "5", "guest", `${target},raw,xvdb,rw`]))
+        (await xlite(xsd, [
+          "block-attach",
+          "--timeout",
+          "5",
+          "guest",
+          `${target},raw,xvdb,rw,script=/bin/true`,
+        ]))
           .code,
         0,
       );

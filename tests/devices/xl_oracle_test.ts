@@ -205,6 +205,45 @@ test("xl vs xlite block-detach (by vdev and by number): identical stores afterwa
   }
 });
 
+const FIXTURES = new URL("./fixtures/", import.meta.url).pathname;
+
+test("xl vs xlite: hotplug scripts run with the same action and environment, failures report alike", async () => {
+  await using xl = await host();
+  await using xl2 = await host();
+  const target = await Deno.makeTempFile({ prefix: "xlite-oracle-" });
+  try {
+    const spec = [`${target},raw,xvdb,rw`, `script=${FIXTURES}record_hotplug.sh`];
+    const real = await withBackends(xl.xsd, () => xl.xl(["block-attach", "guest", ...spec]));
+    assertEquals(real.code, 0, real.stderr);
+    const ours = await withBackends(
+      xl2.xsd,
+      () => xlite(xl2.xsd, ["block-attach", "guest", ...spec]),
+    );
+    assertEquals(ours.code, 0, ours.stderr);
+    assertEquals(ours.stderr, real.stderr); // the script's own output, passed through
+    for (const args of [["block-detach", "guest", "xvdb"]]) {
+      assertEquals((await withBackends(xl.xsd, () => xl.xl(args))).code, 0);
+      assertEquals((await withBackends(xl2.xsd, () => xlite(xl2.xsd, args))).code, 0);
+    }
+    const [a, b] = [await dumpStore(xl.xsd), await dumpStore(xl2.xsd)];
+    assertStringIncludes(a.tree["/tool/hotplug/add"][0], "|vbd|backend/vbd/5/51728|backend");
+    assertEquals(b.tree, a.tree);
+    const failing = [
+      "block-attach",
+      "guest",
+      `${target},raw,xvdc,script=${FIXTURES}failing_hotplug.sh`,
+    ];
+    const realFail = await withBackends(xl.xsd, () => xl.xl(failing));
+    const ourFail = await withBackends(xl2.xsd, () => xlite(xl2.xsd, failing));
+    const [r, o] = [normalise(realFail.stderr), normalise(ourFail.stderr)];
+    assertEquals([ourFail.code, o.at(-1)], [realFail.code, r.at(-1)]);
+    assertEquals(o, ["libxl: error: script: no such disk here", "libxl_device_disk_add failed."]);
+    for (const line of o) assert(r.includes(line), `xl did not print ${line}`);
+  } finally {
+    await Deno.remove(target);
+  }
+});
+
 test("xl vs xlite: refusals and errors end with xl's line and exit code", async () => {
   await using h = await host();
   const target = await Deno.makeTempFile({ prefix: "xlite-oracle-" });
