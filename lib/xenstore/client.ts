@@ -53,6 +53,7 @@ import {
   XS_WATCH_EVENT,
   XS_WRITE,
   XSD_ERRORS,
+  type XsMessage,
 } from "./wire.ts";
 
 /** Node operations, on the client (outside any transaction) or inside a transaction. */
@@ -396,7 +397,8 @@ class Connection {
     }
   }
 
-  #dispatch(message: { type: number; reqId: number; payload: Uint8Array }): void {
+  #dispatch(message: XsMessage): void {
+    if (message.oversized !== undefined && message.type === XS_WATCH_EVENT) return;
     if (message.type === XS_WATCH_EVENT) {
       const [path, token] = decodeStrings(message.payload);
       if (path === undefined || token === undefined) {
@@ -417,6 +419,22 @@ class Connection {
       );
     }
     let errno: string | undefined;
+    if (message.oversized !== undefined && message.type !== XS_DIRECTORY) {
+      // over the protocol limit: fail this request only, the stream is still in step
+      this.#pending.delete(message.reqId);
+      if (pending.timer !== undefined) clearTimeout(pending.timer);
+      pending.reject(
+        new XenstoreError({
+          op: pending.op,
+          path: pending.path,
+          errno: "E2BIG",
+          kind: "daemon",
+          detail: `reply of ${message.oversized} bytes is over the ${XENSTORE_PAYLOAD_MAX}-byte ` +
+            "protocol limit",
+        }),
+      );
+      return;
+    }
     if (message.type === XS_ERROR) {
       errno = decodeStrings(message.payload)[0] ?? "";
       if (!(XSD_ERRORS as readonly string[]).includes(errno)) {
@@ -569,7 +587,12 @@ class NodeOps implements XenstoreOps {
       return decodeStrings(await this.call(XS_DIRECTORY, path));
     } catch (error) {
       if (error instanceof XenstoreError && error.errno === "E2BIG" && error.kind === "daemon") {
-        return await this.#directoryParts(path);
+        // like libxenstore: a daemon without XS_DIRECTORY_PART leaves the E2BIG
+        return await this.#directoryParts(path).catch((partError) => {
+          throw partError instanceof XenstoreError && partError.errno === "ENOSYS"
+            ? error
+            : partError;
+        });
       }
       throw error;
     }

@@ -109,6 +109,12 @@ export const XENSTORE_ABS_PATH_MAX = 3072;
 export const XENSTORE_REL_PATH_MAX = 2048;
 /** Size of `struct xsd_sockmsg`. */
 export const XS_HEADER_SIZE = 16;
+/**
+ * Largest over-limit payload the decoder still reads instead of failing the stream:
+ * oxenstored answers a big `XS_DIRECTORY` over its socket with more than 4096 bytes (and
+ * has no `XS_DIRECTORY_PART`), so the client accepts that one reply; others get `E2BIG`.
+ */
+export const OVERSIZED_PAYLOAD_MAX = 1 << 20;
 
 /** One framed message. */
 export interface XsMessage {
@@ -120,6 +126,8 @@ export interface XsMessage {
   txId: number;
   /** The payload bytes (at most `XENSTORE_PAYLOAD_MAX`). */
   payload: Uint8Array;
+  /** Set, with the length, when the payload is over `XENSTORE_PAYLOAD_MAX` (decoder only). */
+  oversized?: number;
 }
 
 /** A byte stream that does not follow the framing rules. */
@@ -154,7 +162,11 @@ export interface FrameDecoder {
   readonly buffered: number;
 }
 
-/** A decoder that splits a byte stream into messages, rejecting oversized payloads. */
+/**
+ * A decoder that splits a byte stream into messages. A payload over the limit, up to
+ * `OVERSIZED_PAYLOAD_MAX`, is passed on flagged `oversized` (the client decides); beyond
+ * that the stream is broken and `push` throws `WireError`.
+ */
 export function createFrameDecoder(): FrameDecoder {
   let buf: Uint8Array = new Uint8Array(0);
   return {
@@ -175,17 +187,19 @@ export function createFrameDecoder(): FrameDecoder {
       while (buf.length - off >= XS_HEADER_SIZE) {
         const view = new DataView(buf.buffer, buf.byteOffset + off, XS_HEADER_SIZE);
         const len = view.getUint32(12, true);
-        if (len > XENSTORE_PAYLOAD_MAX) {
+        if (len > OVERSIZED_PAYLOAD_MAX) {
           throw new WireError(
             `message header announces ${len} payload bytes (limit ${XENSTORE_PAYLOAD_MAX})`,
           );
         }
         if (buf.length - off < XS_HEADER_SIZE + len) break;
+        const oversized = len > XENSTORE_PAYLOAD_MAX;
         out.push({
           type: view.getUint32(0, true),
           reqId: view.getUint32(4, true),
           txId: view.getUint32(8, true),
           payload: buf.slice(off + XS_HEADER_SIZE, off + XS_HEADER_SIZE + len),
+          ...(oversized ? { oversized: len } : {}),
         });
         off += XS_HEADER_SIZE + len;
       }

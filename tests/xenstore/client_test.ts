@@ -173,3 +173,19 @@ daemonTest("domains: get_domain_path, is_domain_introduced, introduce/release", 
   await xs.releaseDomain(7);
   assertEquals(await xs.isDomainIntroduced(7), false);
 });
+
+daemonTest("control (where the daemon allows) and reset_watches", async (xs) => {
+  assertEquals(await xs.control("check"), "OK");
+  const a = await xs.watch("/rw/a");
+  await a.next(); // initial event
+  await xs.resetWatches();
+  const b = await xs.watch("/rw/b");
+  await b.next();
+  await xs.write("/rw/a", "1");
+  await xs.write("/rw/b", "1");
+  assertEquals((await b.next()).value?.path, "/rw/b");
+  // /rw/a was written first, yet its (reset) watch has nothing
+  const pending = Symbol("pending");
+  assertEquals(await Promise.race([a.next(), Promise.resolve(pending)]), pending);
+  await b.close();
+});

@@ -226,8 +226,8 @@ const MALFORMED: [
 ][] = [
   [
     "oversized length",
-    (r) => frame(r.type, r.reqId, "", 100_000),
-    "announces 100000 payload bytes",
+    (r) => frame(r.type, r.reqId, "", 0x7fffffff),
+    "announces 2147483647 payload bytes",
   ],
   ["unknown req_id", (r) => frame(r.type, r.reqId + 1000, "x"), "no request pending"],
   ["wrong reply type", (r) => frame(r.type + 1, r.reqId, "x"), "reply of type 3 to a read request"],
@@ -265,6 +265,22 @@ for (const [what, reply, detail] of MALFORMED) {
     }
   });
 }
+
+Deno.test("fake_xenstored: an over-limit reply fails that request only (E2BIG)", async () => {
+  let n = 0;
+  const fake = await startFakeXenstored((r) =>
+    ++n === 1 ? frame(r.type, r.reqId, "y".repeat(5000)) : frame(r.type, r.reqId, "small")
+  );
+  const xs = xenstoreOverTransport(await openUnixTransport(fake.path));
+  try {
+    const error = await assertRejects(() => xs.read("/huge"), XenstoreError, "reply of 5000 bytes");
+    assertEquals([error.errno, error.path], ["E2BIG", "/huge"]);
+    assertEquals(await xs.read("/next"), "small"); // still in step
+  } finally {
+    xs.close();
+    await fake.close();
+  }
+});
 
 Deno.test("fake_xenstored: a daemon that stops answering mid-reply times out clearly", async () => {
   const fake = await startFakeXenstored((r) => frame(r.type, r.reqId, "abc").subarray(0, 18));
@@ -335,6 +351,19 @@ daemonTest("limits: a value at the payload limit reaches the real daemon", async
       await xs.write("/big", value.slice(0, 2048));
       assertEquals(await xs.read("/big"), value.slice(0, 2048));
     }
+  } finally {
+    xs.close();
+  }
+});
+
+daemonTest("a directory too big for one reply is still listed in full", async (flavour) => {
+  await using xsd = await startXenstored({ flavour });
+  const xs = await openXenstore({ path: xsd.socketPath });
+  try {
+    const names = Array.from({ length: 300 }, (_, i) => `child-with-a-long-name-${i}`);
+    await Promise.all(names.map((name) => xs.write(`/big/${name}`, "x")));
+    // 300 names of ~26 bytes: over the 4096-byte payload limit
+    assertEquals((await xs.directory("/big")).sort(), names.sort());
   } finally {
     xs.close();
   }
