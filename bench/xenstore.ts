@@ -8,6 +8,9 @@
  * Rows: sequential reads, sequential writes (one request in flight), and pipelined reads
  * (`--window` requests in flight on one connection). libxenstore cannot pipeline (one
  * request in flight per handle), so the pipelined row compares against its sequential reads.
+ * Last, "full device add" (`--devices` of them, ops/s = devices/s): a PV disk added the way
+ * libxl's device_disk_add does it, in ONE transaction (exists check + the 45 operations of
+ * `lib/devices`' plan); the C peer replays the very same operation list.
  *
  * @module
  */
@@ -15,15 +18,18 @@ import { parseArgs } from "../lib/std/cli.ts";
 import { openXenstore, type XenstoreClient } from "../lib/xenstore/mod.ts";
 import { startXenstored, type XenstoredFlavour } from "../tests/support/xenstored.ts";
 import { fileURLToPath } from "node:url";
+import { parseDiskSpec, setDiskDefaults } from "../lib/disk/mod.ts";
+import { type DeviceAddPlan, planDiskAdd, writeDevice } from "../lib/devices/mod.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const NATIVE = `${ROOT}.build/xenstore_bench/xs_bench`;
 const flags = parseArgs(Deno.args, {
-  string: ["count", "flavour", "window"],
+  string: ["count", "flavour", "window", "devices"],
   boolean: ["json"],
 });
 const COUNT = Number(flags.count ?? 20000);
 const WINDOW = Number(flags.window ?? 64);
+const DEVICES = Number(flags.devices ?? 1000);
 const FLAVOURS: XenstoredFlavour[] = flags.flavour === "both"
   ? ["c", "ocaml"]
   : [(flags.flavour as XenstoredFlavour | undefined) ?? "c"];
@@ -75,6 +81,57 @@ async function xliteRates(xs: XenstoreClient, key: string) {
   return { read, write, pipelined };
 }
 
+/** The plan of the device-add rows: xvda of guest 5, dom0's blkback, no-op hotplug script. */
+function devicePlan(): DeviceAddPlan {
+  const disk = setDiskDefaults(parseDiskSpec("/dev/bench,raw,xvda,rw,script=/bin/true"), {
+    hotplug: true,
+  });
+  return planDiskAdd(disk, 5);
+}
+
+/** xlite: DEVICES device adds, each one transaction; removal between adds is not timed. */
+async function xliteDeviceRate(xs: XenstoreClient, plan: DeviceAddPlan): Promise<number> {
+  const stale = plan.ops.filter((op) => op.op === "rm").map((op) => op.path);
+  let seconds = 0;
+  for (let i = 0; i < DEVICES; i++) {
+    const start = performance.now();
+    await writeDevice(xs, plan);
+    seconds += (performance.now() - start) / 1000;
+    for (const path of stale) await xs.rm(path);
+  }
+  return DEVICES / seconds;
+}
+
+/** The C peer replaying the same operations (`xs_bench device`). */
+async function nativeDeviceRate(env: Record<string, string>, plan: DeviceAddPlan) {
+  const file = await Deno.makeTempFile({ prefix: "xlite-bench-ops-" });
+  try {
+    await Deno.writeTextFile(
+      file,
+      plan.ops.map((op) =>
+        op.op === "rm" || op.op === "mkdir"
+          ? `${op.op}\t${op.path}\n`
+          : op.op === "setPerms"
+          ? `perms\t${op.path}\t${op.perms.map((p) => `${p.access}${p.domid}`).join(",")}\n`
+          : `write\t${op.path}\t${op.value}\n`
+      ).join(""),
+    );
+    const out = await new Deno.Command(NATIVE, {
+      args: ["device", String(DEVICES), file],
+      env,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    if (out.code !== 0) {
+      throw new Error(`native peer failed: ${new TextDecoder().decode(out.stderr)}`);
+    }
+    const r = JSON.parse(new TextDecoder().decode(out.stdout)) as { ops: number; seconds: number };
+    return r.ops / r.seconds;
+  } finally {
+    await Deno.remove(file);
+  }
+}
+
 const build = await new Deno.Command("bash", {
   args: [`${ROOT}bench/native/xenstore/build.sh`],
 }).output();
@@ -93,6 +150,9 @@ for (const flavour of FLAVOURS) {
     row("sequential read", ours.read, cRead);
     row("sequential write", ours.write, cWrite);
     row(`pipelined read (${WINDOW} in flight)`, ours.pipelined, cRead);
+    const plan = devicePlan();
+    const devices = await xliteDeviceRate(xs, plan);
+    row("full device add (vbd, 1 tx)", devices, await nativeDeviceRate(xsd.env, plan));
   } finally {
     xs.close();
   }
