@@ -2,7 +2,7 @@
  * How the client reaches xenstore, chosen like libxenstore's `xs_open(0)`: `XENSTORED_PATH`
  * if set (a socket, or else a device), otherwise the daemon's Unix socket
  * `/var/run/xenstored/socket`, otherwise the xenbus device `/dev/xen/xenbus` (in a domain
- * without a local daemon; krata's `XsdSocket` does the same).
+ * without a local daemon; krata's `XsdSocket` does the same, spec §6).
  *
  * @module
  */

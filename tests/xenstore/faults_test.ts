@@ -282,6 +282,30 @@ Deno.test("fake_xenstored: an over-limit reply fails that request only (E2BIG)",
   }
 });
 
+Deno.test("fake_xenstored: a dropped connection fails every pending request", async () => {
+  let seen = 0;
+  const fake = await startFakeXenstored(() => (++seen === 3 ? "close" : "silent"));
+  const xs = xenstoreOverTransport(await openUnixTransport(fake.path));
+  try {
+    const pending = [xs.read("/p1"), xs.write("/p2", "v"), xs.directory("/p3")].map((p) =>
+      p.then(() => undefined, (e) => e)
+    );
+    const errors = await Promise.all(pending);
+    assertEquals(errors.map((e) => e instanceof XenstoreError && [e.op, e.path, e.errno]), [
+      ["read", "/p1", "ECONNRESET"],
+      ["write", "/p2", "ECONNRESET"],
+      ["directory", "/p3", "ECONNRESET"],
+    ]);
+    assertEquals(
+      errors[0].message,
+      "xenstore read /p1: ECONNRESET (connection closed): connection closed by the daemon",
+    );
+  } finally {
+    xs.close();
+    await fake.close();
+  }
+});
+
 Deno.test("fake_xenstored: a daemon that stops answering mid-reply times out clearly", async () => {
   const fake = await startFakeXenstored((r) => frame(r.type, r.reqId, "abc").subarray(0, 18));
   const xs = xenstoreOverTransport(await openUnixTransport(fake.path), { timeoutMs: 200 });
