@@ -9,6 +9,7 @@ import type { DomainConfig, VirtioDevice } from "../config/types.ts";
 import type { DiskSpec } from "../disk/types.ts";
 import { setDiskDefaults, vdevToDevid } from "../disk/mod.ts";
 import { XliteError } from "../errors.ts";
+import { sanitiseValue } from "../xenstore/sanitise.ts";
 import {
   DEFAULT_RELEASE,
   type DeviceKind,
@@ -18,7 +19,7 @@ import {
 } from "./device_kinds.ts";
 import { diskBackendEntries, diskFrontendEntries } from "./disk.ts";
 import { DeviceError } from "./errors.ts";
-import { devicePaths, libxlDomainPath } from "./paths.ts";
+import { devicePaths } from "./paths.ts";
 import type {
   DevicePaths,
   DeviceRef,
@@ -312,16 +313,15 @@ export function planDomainDeviceWrites(
   return planDomainDevices(config, options).flatMap((plan) => nodesAfter(plan.ops));
 }
 
-/** Formats nodes as `xenstore-ls -fp` prints them (piped): `/path = "value"   (n0,r5)`. */
+/**
+ * Formats nodes as `xenstore-ls -fp` prints them when piped: `/path = "value"   (n0,r5)`,
+ * values quoted the way Xen's tools quote them (`sanitise_value`).
+ */
 export function formatWrites(writes: readonly XenstoreWrite[]): string {
+  const encoder = new TextEncoder();
   return writes.map((w) =>
-    `${w.path} = ${JSON.stringify(w.value)}   (${
+    `${w.path} = "${sanitiseValue(encoder.encode(w.value))}"   (${
       w.perms.map((p) => `${p.access}${p.domid}`).join(",")
     })`
   ).join("\n");
-}
-
-/** The libxl directory all of a guest's devices live under (`/libxl/<domid>/device`). */
-export function libxlDevicesPath(domid: number): string {
-  return `${libxlDomainPath(domid)}/device`;
 }

@@ -4,16 +4,23 @@
  * `xenstore-ls -fp` reads it back; the C daemon (which keeps children in creation order) also
  * shows libxl's key order; and xlite reads back what it wrote.
  */
-import { assertEquals } from "../support/assert.ts";
-import { startXenstored, type XenstoredFlavour, xenstoredMissing } from "../support/xenstored.ts";
+import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
+import {
+  startXenstored,
+  type XenstoredFlavour,
+  xenstoredMissing,
+  xenstoreTool,
+} from "../support/xenstored.ts";
 import { openXenstore } from "../../lib/xenstore/mod.ts";
 import { parseDiskSpec, setDiskDefaults } from "../../lib/disk/mod.ts";
 import type { DiskSpec } from "../../lib/disk/types.ts";
 import type { VirtioDevice } from "../../lib/config/types.ts";
 import {
   type DeviceAddPlan,
+  formatWrites,
   listDisks,
   listVirtios,
+  nodesAfter,
   planDiskAdd,
   planVirtioAdd,
   readDisk,
@@ -363,3 +370,29 @@ for (const flavour of ["c", "ocaml"] as XenstoredFlavour[]) {
     });
   }
 }
+
+Deno.test({
+  name: "formatWrites prints the plan exactly as Debian's xenstore-ls -fp prints the store",
+  ignore: xenstoredMissing("c") !== undefined,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "xlite-layout-" });
+    // A target with characters xenstore-ls quotes: tab, backslash, non-ASCII.
+    const target = `${dir}/disk\tone\\é.img`;
+    await Deno.writeTextFile(target, "");
+    await using xsd = await startXenstored({ flavour: "c" });
+    const xs = await openXenstore({ path: xsd.socketPath });
+    try {
+      await seedDomains(xs);
+      const plan = planDiskAdd(disk(`${target},raw,xvdb,rw`), 5);
+      await writeDevice(xs, plan);
+      const out = await xenstoreTool(xsd, "ls", ["-fp"]);
+      const ours = formatWrites(nodesAfter(plan.ops)).split("\n");
+      const theirs = new Set(out.stdout.split("\n"));
+      for (const line of ours) assert(theirs.has(line), `xenstore-ls has no line ${line}`);
+      assertStringIncludes(ours.join("\n"), "disk\\tone\\\\\\xc3\\xa9.img");
+    } finally {
+      xs.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
