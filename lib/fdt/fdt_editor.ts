@@ -5,11 +5,13 @@
  *
  * The blob keeps its `totalsize` like libxl's in-place edits; only when a value grows past
  * the free space is the blob re-opened (`fdt_open_into`) with just enough room.
+ * Between edits the blob stays in libfdt.wasm's memory: a run of edits (libxl's finalisation)
+ * copies it in once and out once.
  *
  * @module
  */
 import { FDT_ERR_NOSPACE, FdtError } from "./fdt_error.ts";
-import { type Libfdt, libfdt } from "./libfdt_wasm.ts";
+import { type Libfdt, libfdt, utf8Size } from "./libfdt_wasm.ts";
 
 /** An editor over a copy of one blob. */
 export interface FdtEditor {
@@ -28,10 +30,120 @@ export interface FdtEditor {
 }
 
 const FDT_ERR_BADLAYOUT = 10;
-const encoder = new TextEncoder();
+
+/**
+ * One editor's blob. While its editor owns the shared slot, the slot holds the latest bytes
+ * and `current` is undefined once an edit made it stale; otherwise `current` has them.
+ */
+interface EditedBlob {
+  current: Uint8Array | undefined;
+  /** The blob's `totalsize`. */
+  total: number;
+}
+
+/**
+ * Blobs up to this size stay in libfdt.wasm between edits (and the shared slot keeps its
+ * memory); bigger ones are copied out after every edit and the slot freed, so a big blob
+ * never pins wasm memory.
+ */
+const RESIDENT_LIMIT = 64 * 1024;
+
+/**
+ * The shared slot in libfdt.wasm memory: `capacity` bytes of working blob at `ptr`, then a
+ * `capacity`-byte backup of the blob as it was before the current edit (a failed edit puts it
+ * back, so an error leaves the blob unchanged). One editor at a time owns it; another
+ * editor's edit writes the owner's blob back out first.
+ */
+const slot = { ptr: 0, capacity: 0, owner: undefined as EditedBlob | undefined };
+
+function copyOut(lib: Libfdt, ptr: number, length: number): Uint8Array {
+  const bytes = new Uint8Array(length);
+  bytes.set(lib.u8.subarray(ptr, ptr + length));
+  return bytes;
+}
+
+/** The owner's blob back into its `current`; the slot has no owner afterwards. */
+function writeBack(lib: Libfdt): void {
+  const owner = slot.owner;
+  if (owner !== undefined && owner.current === undefined) {
+    owner.current = copyOut(lib, slot.ptr, owner.total);
+  }
+  slot.owner = undefined;
+}
+
+/** A slot with at least `need` bytes of working room (and as much backup). */
+function ensureSlot(lib: Libfdt, need: number, what: string): void {
+  if (need <= slot.capacity) return;
+  writeBack(lib);
+  if (slot.ptr !== 0) lib.fn.free(slot.ptr);
+  slot.ptr = 0;
+  slot.capacity = 0;
+  // the backup half must be 8-byte aligned like the blob (libfdt's FDT_ERR_ALIGNMENT)
+  const capacity = need <= RESIDENT_LIMIT
+    ? Math.max(4096, 2 ** Math.ceil(Math.log2(need)))
+    : (need + 7) & ~7;
+  slot.ptr = lib.alloc(2 * capacity, what);
+  slot.capacity = capacity;
+}
+
+/** Frees a slot grown past `RESIDENT_LIMIT` (after writing its blob back). */
+function trimSlot(lib: Libfdt): void {
+  if (slot.capacity <= RESIDENT_LIMIT) return;
+  writeBack(lib);
+  lib.fn.free(slot.ptr);
+  slot.ptr = 0;
+  slot.capacity = 0;
+}
+
+/** Puts `edited` in the slot (with `extra` spare bytes) unless it is already there. */
+function load(lib: Libfdt, edited: EditedBlob, extra: number): void {
+  ensureSlot(lib, edited.total + extra, extra > 0 ? "fdt_open_into" : "editFdt");
+  if (slot.owner === edited) return;
+  writeBack(lib);
+  lib.u8.set(edited.current!, slot.ptr);
+  slot.owner = edited;
+}
+
+/**
+ * Runs `body` on `edited`'s blob in wasm memory; with `extra` > 0 the tree is first re-opened
+ * (`fdt_open_into`) into a buffer that much bigger. On any error the blob is as before.
+ */
+function editInSlot(
+  lib: Libfdt,
+  edited: EditedBlob,
+  extra: number,
+  body: (fdt: number) => void,
+): void {
+  try {
+    load(lib, edited, extra);
+    const fdt = slot.ptr;
+    const backup = fdt + slot.capacity;
+    const total = edited.total;
+    lib.u8.copyWithin(backup, fdt, fdt + total);
+    try {
+      if (extra > 0) {
+        // libfdt leaves the new free space (and so a grown value's padding) as it finds it:
+        // zeros, not stale bytes
+        lib.u8.fill(0, fdt, fdt + total + extra);
+        lib.check("fdt_open_into", lib.fn.fdt_open_into(backup, fdt, total + extra));
+      }
+      body(fdt);
+    } catch (error) {
+      lib.u8.copyWithin(fdt, backup, backup + total);
+      throw error;
+    }
+    edited.total = lib.fn.xlite_fdt_totalsize(fdt);
+    edited.current = undefined;
+  } finally {
+    trimSlot(lib);
+  }
+}
 
 /**
  * Opens an editor over a copy of `blob` (its header is checked first).
+ *
+ * The copy stays in libfdt.wasm's memory between edits (one shared slot; another editor's
+ * edit moves it back out), so a run of edits copies the blob in once and out once.
  *
  * @example
  * ```ts
@@ -43,7 +155,12 @@ const encoder = new TextEncoder();
  */
 export function editFdt(blob: Uint8Array): FdtEditor {
   const lib = libfdt();
-  let current = withBlob(lib, blob, 0, (fdt) => {
+  const edited: EditedBlob = { current: undefined, total: 0 };
+  try {
+    ensureSlot(lib, blob.length, "editFdt");
+    writeBack(lib);
+    const fdt = slot.ptr;
+    lib.u8.set(blob, fdt);
     lib.check("fdt_check_header", lib.fn.fdt_check_header(fdt));
     const total = lib.fn.xlite_fdt_totalsize(fdt);
     if (total > blob.length) {
@@ -52,13 +169,15 @@ export function editFdt(blob: Uint8Array): FdtEditor {
         `header totalsize ${total} exceeds the ${blob.length}-byte blob`,
       );
     }
-    return total;
-  }).blob;
+    edited.total = total;
+    slot.owner = edited;
+  } finally {
+    trimSlot(lib);
+  }
 
   /** Runs `edit` on the blob in wasm memory; the blob there has `extra` spare bytes. */
-  const apply = (extra: number, edit: (fdt: number) => void) => {
-    current = withBlob(lib, current, extra, edit).blob;
-  };
+  const apply = (extra: number, edit: (fdt: number) => void) =>
+    editInSlot(lib, edited, extra, edit);
 
   const setProperty = (call: "fdt_setprop" | "fdt_setprop_inplace") =>
   (
@@ -66,12 +185,12 @@ export function editFdt(blob: Uint8Array): FdtEditor {
     name: string,
     value: Uint8Array,
   ): void => {
-    const nameBytes = encoder.encode(name);
+    const nameSize = utf8Size(name);
     const attempt = (extra: number) =>
       apply(extra, (fdt) => {
         const node = pathOffset(lib, fdt, path);
-        const ptr = lib.scratch(nameBytes.length + 1 + value.length + 8);
-        const valuePtr = ptr + lib.putCString(ptr, nameBytes);
+        const ptr = lib.scratch(nameSize + 1 + value.length + 8);
+        const valuePtr = ptr + lib.putString(ptr, name, nameSize);
         lib.u8.set(value, valuePtr);
         if (call === "fdt_setprop_inplace") {
           const lenPtr = (valuePtr + value.length + 3) & ~3;
@@ -87,14 +206,14 @@ export function editFdt(blob: Uint8Array): FdtEditor {
             );
           }
           const result = lib.fn.fdt_setprop_inplace(fdt, node, ptr, valuePtr, value.length);
-          lib.check(call, result, where);
+          if (result < 0) lib.check(call, result, where);
           return;
         }
         const result = lib.fn.fdt_setprop(fdt, node, ptr, valuePtr, value.length);
         if ((result === -FDT_ERR_NOSPACE || result === -FDT_ERR_BADLAYOUT) && extra === 0) {
           throw new Grow();
         }
-        lib.check(call, result, where);
+        if (result < 0) lib.check(call, result, where);
       });
     const where = `${path} ${name}`;
     try {
@@ -102,9 +221,15 @@ export function editFdt(blob: Uint8Array): FdtEditor {
     } catch (error) {
       if (!(error instanceof Grow)) throw error;
       // a new property needs a 12-byte header, the value padded to 4 and maybe its name
-      attempt(12 + value.length + 3 + nameBytes.length + 1);
+      attempt(12 + value.length + 3 + nameSize + 1);
     }
   };
+
+  /** A copy of the edited blob. */
+  const bytes = (): Uint8Array =>
+    slot.owner === edited && edited.current === undefined
+      ? copyOut(lib, slot.ptr, edited.total)
+      : edited.current!.slice();
 
   return {
     setProperty: setProperty("fdt_setprop"),
@@ -121,8 +246,8 @@ export function editFdt(blob: Uint8Array): FdtEditor {
         lib.check("fdt_pack", lib.fn.fdt_pack(fdt));
       });
     },
-    bytes: () => current.slice(),
-    blob: () => current.slice(),
+    bytes,
+    blob: bytes,
   };
 }
 
@@ -130,38 +255,9 @@ export function editFdt(blob: Uint8Array): FdtEditor {
 class Grow extends Error {}
 
 function pathOffset(lib: Libfdt, fdt: number, path: string): number {
-  const bytes = encoder.encode(path);
-  const ptr = lib.scratch(bytes.length + 1);
-  lib.putCString(ptr, bytes);
-  return lib.check("fdt_path_offset", lib.fn.fdt_path_offset(fdt, ptr), path);
-}
-
-/**
- * Copies `blob` into wasm memory, runs `body`, and copies the (possibly moved or resized) tree
- * back out. With `extra` > 0 the tree is first re-opened into a buffer that much bigger.
- */
-function withBlob<T>(
-  lib: Libfdt,
-  blob: Uint8Array,
-  extra: number,
-  body: (fdt: number) => T,
-): { blob: Uint8Array; result: T } {
-  const src = lib.alloc(blob.length, "editFdt");
-  let dst = 0;
-  try {
-    lib.u8.set(blob, src);
-    let fdt = src;
-    if (extra > 0) {
-      const size = lib.fn.xlite_fdt_totalsize(src) + extra;
-      dst = lib.alloc(size, "fdt_open_into");
-      lib.check("fdt_open_into", lib.fn.fdt_open_into(src, dst, size));
-      fdt = dst;
-    }
-    const result = body(fdt);
-    const total = lib.fn.xlite_fdt_totalsize(fdt);
-    return { blob: lib.u8.slice(fdt, fdt + total), result };
-  } finally {
-    lib.fn.free(src);
-    if (dst !== 0) lib.fn.free(dst);
-  }
+  const size = utf8Size(path);
+  const ptr = lib.scratch(size + 1);
+  lib.putString(ptr, path, size);
+  const offset = lib.fn.fdt_path_offset(fdt, ptr);
+  return offset < 0 ? lib.check("fdt_path_offset", offset, path) : offset;
 }

@@ -8,7 +8,7 @@
  */
 import type { FdtWriter } from "./types.ts";
 import { FdtError, FdtNoSpaceError } from "./fdt_error.ts";
-import { libfdt } from "./libfdt_wasm.ts";
+import { libfdt, utf8Size } from "./libfdt_wasm.ts";
 
 /** The largest buffer a writer accepts (the wasm memory is a fixed 16 MiB). */
 export const FDT_WRITER_MAX_SIZE = 8 * 1024 * 1024;
@@ -35,21 +35,43 @@ export interface CreateFdtWriterOptions {
 }
 
 interface OpenNode {
-  path: string;
+  /** The node's name (`""` for the root). */
+  name: string;
+  /** The enclosing node; undefined for the root. */
+  parent: OpenNode | undefined;
+  /** The full path, made on first use (only error texts need it). */
+  fullPath: string | undefined;
   hasChild: boolean;
   properties: Set<string>;
-  children: Set<string>;
+  /** Child names, made on the first child (most nodes are leaves). */
+  children: Set<string> | undefined;
 }
 
-const encoder = new TextEncoder();
 const U64_MAX = (1n << 64n) - 1n;
+const U64_LOW = 0xffff_ffffn;
 
 /** Frees the buffers of writers dropped without `finish()` or `abort()`. */
 const abandoned = new FinalizationRegistry<number>((ptr) => libfdt().fn.free(ptr));
 
+/** The full path of `node` (`/`, `/cpus/cpu@0`). */
+function pathOf(node: OpenNode): string {
+  if (node.fullPath === undefined) {
+    const parent = node.parent;
+    node.fullPath = parent === undefined
+      ? "/"
+      : parent.parent === undefined
+      ? `/${node.name}`
+      : `${pathOf(parent)}/${node.name}`;
+  }
+  return node.fullPath;
+}
+
 /**
  * Starts a device tree in a `size`-byte buffer (`fdt_create`); the memory reservation map is
  * closed (`fdt_finish_reservemap`) by the first `beginNode`.
+ *
+ * Values and names are written straight into libfdt.wasm's memory (no temporary arrays);
+ * node paths are only spelt out when an error names them.
  *
  * @example
  * ```ts
@@ -79,76 +101,189 @@ export function createFdtWriter(
     );
   }
   const lib = libfdt();
+  const fn = lib.fn;
+  const u8 = lib.u8;
+  const view = lib.view;
+  const allowPropertyAfterChild = options.allowPropertyAfterChild === true;
   let buf = lib.alloc(size, "fdt_create");
   const token = {};
   abandoned.register(token, buf, token);
   const release = () => {
     if (buf !== 0) {
       abandoned.unregister(token);
-      lib.fn.free(buf);
+      fn.free(buf);
       buf = 0;
     }
   };
   let failure: string | undefined;
   let inReserveMap = true;
   let rootDone = false;
-  const stack: OpenNode[] = [];
+  /** The innermost open node. */
+  let top: OpenNode | undefined;
 
-  /** Runs one writer call; any error releases the buffer and poisons the writer. */
-  const call = <T>(name: string, body: () => T): T => {
+  /** Throws unless the writer is still open (every call starts here). */
+  const enter = (name: string) => {
     if (buf === 0) {
       throw new FdtError(name, failure ? `writer failed earlier (${failure})` : "writer is closed");
     }
-    try {
-      return body();
-    } catch (error) {
-      failure = (error as Error).message;
-      release();
-      throw error;
-    }
+  };
+  /** Any error inside a call releases the buffer and poisons the writer. */
+  const fail = (error: unknown): never => {
+    failure = (error as Error).message;
+    release();
+    throw error;
   };
   const check = (name: string, result: number, context?: string) =>
     lib.check(name, result, context, size);
-  call("fdt_create", () => check("fdt_create", lib.fn.fdt_create(buf, size)));
+  /** libfdt's result, checked; the context (node path) is only made for an error. */
+  const checkAt = (name: string, result: number, node: OpenNode, property?: string) => {
+    if (result < 0) {
+      check(name, result, property === undefined ? pathOf(node) : `${pathOf(node)} ${property}`);
+    }
+  };
+  try {
+    check("fdt_create", fn.fdt_create(buf, size));
+  } catch (error) {
+    fail(error);
+  }
 
   const finishReserveMap = () => {
     if (!inReserveMap) return;
-    check("fdt_finish_reservemap", lib.fn.fdt_finish_reservemap(buf));
+    check("fdt_finish_reservemap", fn.fdt_finish_reservemap(buf));
     inReserveMap = false;
   };
 
-  const writeProperty = (name: string, encode: () => Uint8Array) =>
-    call("fdt_property", () => {
-      const value = encode();
-      const node = stack.at(-1);
-      if (!node) {
-        throw new FdtError("fdt_property", `property "${name}" is outside any node`);
-      }
-      const nameBytes = checkName("fdt_property", "property", name);
-      if (node.hasChild && !options.allowPropertyAfterChild) {
-        throw new FdtError(
-          "fdt_property",
-          `property "${name}" of ${node.path} follows a child node (properties come first)`,
-        );
-      }
-      if (node.properties.has(name)) {
-        throw new FdtError("fdt_property", `duplicate property "${name}" in ${node.path}`);
-      }
-      const ptr = lib.scratch(nameBytes.length + 1 + value.length);
-      const valuePtr = ptr + lib.putCString(ptr, nameBytes);
-      lib.u8.set(value, valuePtr);
-      check(
+  /**
+   * The checks every property passes once its value is valid, in the order the writer has
+   * always made them; returns the open node.
+   */
+  const propertyNode = (name: string): OpenNode => {
+    const node = top;
+    if (!node) {
+      throw new FdtError("fdt_property", `property "${name}" is outside any node`);
+    }
+    checkName("fdt_property", "property", name);
+    if (node.hasChild && !allowPropertyAfterChild) {
+      throw new FdtError(
         "fdt_property",
-        lib.fn.fdt_property(buf, ptr, valuePtr, value.length),
-        `${node.path} ${name}`,
+        `property "${name}" of ${pathOf(node)} follows a child node (properties come first)`,
       );
-      node.properties.add(name);
-    });
+    }
+    if (node.properties.has(name)) {
+      throw new FdtError("fdt_property", `duplicate property "${name}" in ${pathOf(node)}`);
+    }
+    return node;
+  };
+
+  /**
+   * Room for the name (at the start of the scratch area) and a `valueSize`-byte value after
+   * it; writes the name and returns the scratch pointer. The value goes at `ptr + nameSize + 1`.
+   */
+  const nameAndRoom = (name: string, nameSize: number, valueSize: number): number => {
+    const ptr = lib.scratch(nameSize + 1 + valueSize);
+    lib.putString(ptr, name, nameSize);
+    return ptr;
+  };
+
+  /** `fdt_property` for a value already at `ptr + nameSize + 1`; records the name. */
+  const emit = (node: OpenNode, name: string, ptr: number, nameSize: number, length: number) => {
+    checkAt("fdt_property", fn.fdt_property(buf, ptr, ptr + nameSize + 1, length), node, name);
+    node.properties.add(name);
+  };
+
+  const propertyBytes = (name: string, value: Uint8Array) => {
+    enter("fdt_property");
+    try {
+      const node = propertyNode(name);
+      const nameSize = utf8Size(name);
+      const ptr = nameAndRoom(name, nameSize, value.length);
+      u8.set(value, ptr + nameSize + 1);
+      emit(node, name, ptr, nameSize, value.length);
+    } catch (error) {
+      fail(error);
+    }
+  };
+
+  const propertyCells = (name: string, cells: readonly number[]) => {
+    enter("fdt_property");
+    try {
+      const count = cells.length;
+      for (let i = 0; i < count; i++) {
+        const cell = cells[i];
+        if (!Number.isInteger(cell) || cell < 0 || cell > 0xffff_ffff) {
+          throw new FdtError("fdt_property", `cell ${cell} of "${name}" is not a u32`);
+        }
+      }
+      const node = propertyNode(name);
+      const nameSize = utf8Size(name);
+      const ptr = nameAndRoom(name, nameSize, count * 4);
+      const valuePtr = ptr + nameSize + 1;
+      for (let i = 0; i < count; i++) view.setUint32(valuePtr + i * 4, cells[i]);
+      emit(node, name, ptr, nameSize, count * 4);
+    } catch (error) {
+      fail(error);
+    }
+  };
+
+  const propertyU64s = (name: string, values: readonly bigint[]) => {
+    enter("fdt_property");
+    try {
+      const count = values.length;
+      for (let i = 0; i < count; i++) {
+        const value = values[i];
+        if (typeof value !== "bigint" || value < 0n || value > U64_MAX) {
+          throw new FdtError("fdt_property", `value ${value} of "${name}" is not a u64`);
+        }
+      }
+      const node = propertyNode(name);
+      const nameSize = utf8Size(name);
+      const ptr = nameAndRoom(name, nameSize, count * 8);
+      const valuePtr = ptr + nameSize + 1;
+      for (let i = 0; i < count; i++) {
+        const value = values[i];
+        view.setUint32(valuePtr + i * 8, Number(value >> 32n));
+        view.setUint32(valuePtr + i * 8 + 4, Number(value & U64_LOW));
+      }
+      emit(node, name, ptr, nameSize, count * 8);
+    } catch (error) {
+      fail(error);
+    }
+  };
+
+  const propertyStrings = (name: string, values: readonly string[]) => {
+    enter("fdt_property");
+    try {
+      const count = values.length;
+      let total = 0;
+      for (let i = 0; i < count; i++) {
+        const value = values[i];
+        if (value.includes("\0")) {
+          throw new FdtError(
+            "fdt_property",
+            `string ${JSON.stringify(value)} of "${name}" has NUL`,
+          );
+        }
+        total += utf8Size(value) + 1;
+      }
+      const node = propertyNode(name);
+      const nameSize = utf8Size(name);
+      const ptr = nameAndRoom(name, nameSize, total);
+      let at = ptr + nameSize + 1;
+      for (let i = 0; i < count; i++) {
+        const value = values[i];
+        at += lib.putString(at, value, utf8Size(value));
+      }
+      emit(node, name, ptr, nameSize, total);
+    } catch (error) {
+      fail(error);
+    }
+  };
 
   return {
     size,
     reserveMemory(address: bigint, length: bigint): void {
-      call("fdt_add_reservemap_entry", () => {
+      enter("fdt_add_reservemap_entry");
+      try {
         if (!inReserveMap) {
           throw new FdtError(
             "fdt_add_reservemap_entry",
@@ -159,89 +294,107 @@ export function createFdtWriter(
         checkU64("fdt_add_reservemap_entry", "size", length);
         check(
           "fdt_add_reservemap_entry",
-          lib.fn.fdt_add_reservemap_entry(buf, address, length),
+          fn.fdt_add_reservemap_entry(buf, address, length),
         );
-      });
+      } catch (error) {
+        fail(error);
+      }
     },
     beginNode(name: string): void {
-      call("fdt_begin_node", () => {
-        const parent = stack.at(-1);
-        let path: string;
+      enter("fdt_begin_node");
+      try {
+        const parent = top;
         if (!parent) {
           if (rootDone) throw new FdtError("fdt_begin_node", `second root node "${name}"`);
           if (name !== "") {
             throw new FdtError("fdt_begin_node", `root node must be named "", not "${name}"`);
           }
-          path = "/";
         } else {
           checkName("fdt_begin_node", "node", name);
           if (name.includes("/")) {
             throw new FdtError("fdt_begin_node", `node name "${name}" contains '/'`);
           }
-          if (parent.children.has(name)) {
-            throw new FdtError("fdt_begin_node", `duplicate node "${name}" in ${parent.path}`);
+          if (parent.children?.has(name)) {
+            throw new FdtError(
+              "fdt_begin_node",
+              `duplicate node "${name}" in ${pathOf(parent)}`,
+            );
           }
-          path = parent.path === "/" ? `/${name}` : `${parent.path}/${name}`;
         }
+        const node: OpenNode = {
+          name,
+          parent,
+          fullPath: undefined,
+          hasChild: false,
+          properties: new Set(),
+          children: undefined,
+        };
         finishReserveMap();
-        const ptr = lib.scratch(name.length * 3 + 1);
-        lib.putCString(ptr, encoder.encode(name));
-        check("fdt_begin_node", lib.fn.fdt_begin_node(buf, ptr), path);
+        const nameSize = utf8Size(name);
+        const ptr = lib.scratch(nameSize + 1);
+        lib.putString(ptr, name, nameSize);
+        checkAt("fdt_begin_node", fn.fdt_begin_node(buf, ptr), node);
         if (parent) {
           parent.hasChild = true;
-          parent.children.add(name);
+          (parent.children ??= new Set()).add(name);
         }
-        stack.push({ path, hasChild: false, properties: new Set(), children: new Set() });
-      });
+        top = node;
+      } catch (error) {
+        fail(error);
+      }
     },
     endNode(): void {
-      call("fdt_end_node", () => {
-        const node = stack.at(-1);
+      enter("fdt_end_node");
+      try {
+        const node = top;
         if (!node) throw new FdtError("fdt_end_node", "no open node (unbalanced endNode)");
-        check("fdt_end_node", lib.fn.fdt_end_node(buf), node.path);
-        stack.pop();
-        if (stack.length === 0) rootDone = true;
-      });
+        checkAt("fdt_end_node", fn.fdt_end_node(buf), node);
+        top = node.parent;
+        if (top === undefined) rootDone = true;
+      } catch (error) {
+        fail(error);
+      }
     },
     property(name: string, value: Uint8Array): void {
-      writeProperty(name, () => value);
+      propertyBytes(name, value);
     },
     propertyEmpty(name: string): void {
-      writeProperty(name, () => new Uint8Array(0));
+      propertyCells(name, []);
     },
     propertyU32(name: string, value: number): void {
-      writeProperty(name, () => cellsBytes(name, [value]));
+      propertyCells(name, [value]);
     },
-    propertyCells(name: string, cells: readonly number[]): void {
-      writeProperty(name, () => cellsBytes(name, cells));
-    },
+    propertyCells,
     propertyU64(name: string, value: bigint): void {
-      writeProperty(name, () => u64sBytes(name, [value]));
+      propertyU64s(name, [value]);
     },
-    propertyU64s(name: string, values: readonly bigint[]): void {
-      writeProperty(name, () => u64sBytes(name, values));
-    },
+    propertyU64s,
     propertyString(name: string, value: string): void {
-      writeProperty(name, () => stringsBytes(name, [value]));
+      propertyStrings(name, [value]);
     },
-    propertyStrings(name: string, values: readonly string[]): void {
-      writeProperty(name, () => stringsBytes(name, values));
-    },
+    propertyStrings,
     finish(): Uint8Array {
-      return call("fdt_finish", () => {
-        if (stack.length > 0) {
+      enter("fdt_finish");
+      try {
+        if (top) {
+          let depth = 0;
+          for (let node: OpenNode | undefined = top; node; node = node.parent) depth++;
           throw new FdtError(
             "fdt_finish",
-            `node ${stack.at(-1)!.path} is still open (${stack.length} unclosed)`,
+            `node ${pathOf(top)} is still open (${depth} unclosed)`,
           );
         }
         if (!rootDone) throw new FdtError("fdt_finish", "no root node");
-        check("fdt_finish", lib.fn.fdt_finish(buf));
-        const blob = lib.u8.slice(buf, buf + lib.fn.xlite_fdt_totalsize(buf));
+        check("fdt_finish", fn.fdt_finish(buf));
+        const total = fn.xlite_fdt_totalsize(buf);
+        const blob = new Uint8Array(total);
+        blob.set(u8.subarray(buf, buf + total));
         failure = undefined;
         release();
         return blob;
-      });
+      } catch (error) {
+        return fail(error);
+      }
     },
     abort(): void {
       release();
@@ -249,57 +402,16 @@ export function createFdtWriter(
   };
 }
 
-/** Checks a node or property name and returns its bytes. */
-function checkName(call: string, kind: string, name: string): Uint8Array {
+/** Checks a node or property name (not empty, no NUL). */
+function checkName(call: string, kind: string, name: string): void {
   if (name === "") throw new FdtError(call, `empty ${kind} name`);
   if (name.includes("\0")) throw new FdtError(call, `${kind} name "${name}" contains NUL`);
-  return encoder.encode(name);
 }
 
 function checkU64(call: string, what: string, value: bigint): void {
   if (typeof value !== "bigint" || value < 0n || value > U64_MAX) {
     throw new FdtError(call, `${what} ${value} is not a u64`);
   }
-}
-
-function cellsBytes(name: string, cells: readonly number[]): Uint8Array {
-  const bytes = new Uint8Array(cells.length * 4);
-  const view = new DataView(bytes.buffer);
-  cells.forEach((cell, i) => {
-    if (!Number.isInteger(cell) || cell < 0 || cell > 0xffff_ffff) {
-      throw new FdtError("fdt_property", `cell ${cell} of "${name}" is not a u32`);
-    }
-    view.setUint32(i * 4, cell);
-  });
-  return bytes;
-}
-
-function u64sBytes(name: string, values: readonly bigint[]): Uint8Array {
-  const bytes = new Uint8Array(values.length * 8);
-  const view = new DataView(bytes.buffer);
-  values.forEach((value, i) => {
-    if (typeof value !== "bigint" || value < 0n || value > U64_MAX) {
-      throw new FdtError("fdt_property", `value ${value} of "${name}" is not a u64`);
-    }
-    view.setBigUint64(i * 8, value);
-  });
-  return bytes;
-}
-
-function stringsBytes(name: string, values: readonly string[]): Uint8Array {
-  const parts = values.map((value) => {
-    if (value.includes("\0")) {
-      throw new FdtError("fdt_property", `string ${JSON.stringify(value)} of "${name}" has NUL`);
-    }
-    return encoder.encode(value + "\0");
-  });
-  const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    bytes.set(part, offset);
-    offset += part.length;
-  }
-  return bytes;
 }
 
 /** libxl's `FDT_MAX_SIZE`: the largest buffer `libxl__prepare_dtb` tries (1 MiB, spec §4.1). */

@@ -73,6 +73,11 @@ export interface Libfdt {
   alloc(size: number, what: string): number;
   /** Writes `text` NUL-terminated at `ptr`; returns the bytes written (including the NUL). */
   putCString(ptr: number, text: Uint8Array): number;
+  /**
+   * Writes `text` as UTF-8 (what `TextEncoder` makes), NUL-terminated, straight into memory at
+   * `ptr`; `size` must be `utf8Size(text)`. Returns the bytes written (including the NUL).
+   */
+  putString(ptr: number, text: string, size: number): number;
   /** Reads a NUL-terminated string at `ptr`. */
   cString(ptr: number): string;
   /** `fdt_strerror(code)`. */
@@ -83,6 +88,19 @@ export interface Libfdt {
 
 const WASM_URL = new URL("../../wasm/libfdt.wasm", import.meta.url);
 const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+
+/**
+ * The UTF-8 length of `text` as `TextEncoder` encodes it (lone surrogates become U+FFFD),
+ * without allocating for ASCII text.
+ */
+export function utf8Size(text: string): number {
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    if (text.charCodeAt(i) > 0x7f) return encoder.encode(text).length;
+  }
+  return n;
+}
 
 let loaded: Libfdt | undefined;
 
@@ -140,6 +158,16 @@ function load(): Libfdt {
       u8.set(text, ptr);
       u8[ptr + text.length] = 0;
       return text.length + 1;
+    },
+    putString(ptr: number, text: string, size: number): number {
+      const n = text.length;
+      if (size === n) {
+        for (let i = 0; i < n; i++) u8[ptr + i] = text.charCodeAt(i);
+      } else {
+        encoder.encodeInto(text, u8.subarray(ptr, ptr + size));
+      }
+      u8[ptr + size] = 0;
+      return size + 1;
     },
     cString,
     strerror,
