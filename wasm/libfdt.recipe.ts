@@ -79,6 +79,9 @@ export const WASM_MEMORY_BYTES = 16 * 1024 * 1024;
 /** emcc flags (the inputs and `-o` are added by the build). */
 export const EMCC_FLAGS = [
   "-O2",
+  // link-time optimisation across libfdt and the glue: glue.c's memcmp is inlined into
+  // libfdt's string-table search, which runs once per property written (bench/dtb.ts)
+  "-flto",
   "-sSTANDALONE_WASM",
   "--no-entry",
   "-sMALLOC=emmalloc",
