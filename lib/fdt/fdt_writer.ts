@@ -42,9 +42,32 @@ interface OpenNode {
   /** The full path, made on first use (only error texts need it). */
   fullPath: string | undefined;
   hasChild: boolean;
-  properties: Set<string>;
-  /** Child names, made on the first child (most nodes are leaves). */
-  children: Set<string> | undefined;
+  /** Property names so far; `propertySet` mirrors them once there are many. */
+  properties: string[];
+  propertySet: Set<string> | undefined;
+  /** Child names, made on the first child (most nodes are leaves); `childSet` as above. */
+  children: string[] | undefined;
+  childSet: Set<string> | undefined;
+}
+
+/** Up to this many names a node's list is searched directly; past it, through a Set. */
+const SMALL_LIST = 8;
+
+function listHas(list: string[], set: Set<string> | undefined, name: string): boolean {
+  if (set !== undefined) return set.has(name);
+  for (let i = 0; i < list.length; i++) if (list[i] === name) return true;
+  return false;
+}
+
+/** Adds `name` to `list`; returns the Set to keep (made when the list grows long). */
+function listAdd(
+  list: string[],
+  set: Set<string> | undefined,
+  name: string,
+): Set<string> | undefined {
+  list.push(name);
+  if (set !== undefined) return set.add(name);
+  return list.length > SMALL_LIST ? new Set(list) : undefined;
 }
 
 const U64_MAX = (1n << 64n) - 1n;
@@ -169,36 +192,83 @@ export function createFdtWriter(
         `property "${name}" of ${pathOf(node)} follows a child node (properties come first)`,
       );
     }
-    if (node.properties.has(name)) {
+    if (listHas(node.properties, node.propertySet, name)) {
       throw new FdtError("fdt_property", `duplicate property "${name}" in ${pathOf(node)}`);
     }
     return node;
   };
 
+  /** Where the current property's NUL-terminated name is (set by `room`). */
+  let namePtr = 0;
   /**
-   * Room for the name (at the start of the scratch area) and a `valueSize`-byte value after
-   * it; writes the name and returns the scratch pointer. The value goes at `ptr + nameSize + 1`.
+   * Room in wasm memory for a `valueSize`-byte value (returned) and the name: interned, or
+   * written at the start of the scratch area, the value after it.
    */
-  const nameAndRoom = (name: string, nameSize: number, valueSize: number): number => {
-    const ptr = lib.scratch(nameSize + 1 + valueSize);
-    lib.putString(ptr, name, nameSize);
-    return ptr;
+  const room = (name: string, valueSize: number): number => {
+    namePtr = lib.name(name);
+    if (namePtr !== 0) return lib.scratch(valueSize === 0 ? 1 : valueSize);
+    const nameSize = utf8Size(name);
+    namePtr = lib.scratch(nameSize + 1 + valueSize);
+    return namePtr + lib.putString(namePtr, name, nameSize);
   };
 
-  /** `fdt_property` for a value already at `ptr + nameSize + 1`; records the name. */
-  const emit = (node: OpenNode, name: string, ptr: number, nameSize: number, length: number) => {
-    checkAt("fdt_property", fn.fdt_property(buf, ptr, ptr + nameSize + 1, length), node, name);
-    node.properties.add(name);
+  /** `fdt_property` for a value already at `valuePtr`; records the name. */
+  const emit = (node: OpenNode, name: string, valuePtr: number, length: number) => {
+    const result = fn.fdt_property(buf, namePtr, valuePtr, length);
+    if (result < 0) checkAt("fdt_property", result, node, name);
+    node.propertySet = listAdd(node.properties, node.propertySet, name);
   };
 
-  const propertyBytes = (name: string, value: Uint8Array) => {
+  const checkCell = (name: string, cell: number) => {
+    if (!Number.isInteger(cell) || cell < 0 || cell > 0xffff_ffff) {
+      throw new FdtError("fdt_property", `cell ${cell} of "${name}" is not a u32`);
+    }
+  };
+  const checkU64Value = (name: string, value: bigint) => {
+    if (typeof value !== "bigint" || value < 0n || value > U64_MAX) {
+      throw new FdtError("fdt_property", `value ${value} of "${name}" is not a u64`);
+    }
+  };
+  const checkString = (name: string, value: string) => {
+    if (value.includes("\0")) {
+      throw new FdtError("fdt_property", `string ${JSON.stringify(value)} of "${name}" has NUL`);
+    }
+  };
+  const putU64 = (ptr: number, value: bigint) => {
+    view.setUint32(ptr, Number(value >> 32n));
+    view.setUint32(ptr + 4, Number(value & U64_LOW));
+  };
+
+  const property = (name: string, value: Uint8Array) => {
     enter("fdt_property");
     try {
       const node = propertyNode(name);
-      const nameSize = utf8Size(name);
-      const ptr = nameAndRoom(name, nameSize, value.length);
-      u8.set(value, ptr + nameSize + 1);
-      emit(node, name, ptr, nameSize, value.length);
+      const valuePtr = room(name, value.length);
+      u8.set(value, valuePtr);
+      emit(node, name, valuePtr, value.length);
+    } catch (error) {
+      fail(error);
+    }
+  };
+
+  const propertyEmpty = (name: string) => {
+    enter("fdt_property");
+    try {
+      const node = propertyNode(name);
+      emit(node, name, room(name, 0), 0);
+    } catch (error) {
+      fail(error);
+    }
+  };
+
+  const propertyU32 = (name: string, value: number) => {
+    enter("fdt_property");
+    try {
+      checkCell(name, value);
+      const node = propertyNode(name);
+      const valuePtr = room(name, 4);
+      view.setUint32(valuePtr, value);
+      emit(node, name, valuePtr, 4);
     } catch (error) {
       fail(error);
     }
@@ -208,18 +278,24 @@ export function createFdtWriter(
     enter("fdt_property");
     try {
       const count = cells.length;
-      for (let i = 0; i < count; i++) {
-        const cell = cells[i];
-        if (!Number.isInteger(cell) || cell < 0 || cell > 0xffff_ffff) {
-          throw new FdtError("fdt_property", `cell ${cell} of "${name}" is not a u32`);
-        }
-      }
+      for (let i = 0; i < count; i++) checkCell(name, cells[i]);
       const node = propertyNode(name);
-      const nameSize = utf8Size(name);
-      const ptr = nameAndRoom(name, nameSize, count * 4);
-      const valuePtr = ptr + nameSize + 1;
+      const valuePtr = room(name, count * 4);
       for (let i = 0; i < count; i++) view.setUint32(valuePtr + i * 4, cells[i]);
-      emit(node, name, ptr, nameSize, count * 4);
+      emit(node, name, valuePtr, count * 4);
+    } catch (error) {
+      fail(error);
+    }
+  };
+
+  const propertyU64 = (name: string, value: bigint) => {
+    enter("fdt_property");
+    try {
+      checkU64Value(name, value);
+      const node = propertyNode(name);
+      const valuePtr = room(name, 8);
+      putU64(valuePtr, value);
+      emit(node, name, valuePtr, 8);
     } catch (error) {
       fail(error);
     }
@@ -229,22 +305,25 @@ export function createFdtWriter(
     enter("fdt_property");
     try {
       const count = values.length;
-      for (let i = 0; i < count; i++) {
-        const value = values[i];
-        if (typeof value !== "bigint" || value < 0n || value > U64_MAX) {
-          throw new FdtError("fdt_property", `value ${value} of "${name}" is not a u64`);
-        }
-      }
+      for (let i = 0; i < count; i++) checkU64Value(name, values[i]);
       const node = propertyNode(name);
-      const nameSize = utf8Size(name);
-      const ptr = nameAndRoom(name, nameSize, count * 8);
-      const valuePtr = ptr + nameSize + 1;
-      for (let i = 0; i < count; i++) {
-        const value = values[i];
-        view.setUint32(valuePtr + i * 8, Number(value >> 32n));
-        view.setUint32(valuePtr + i * 8 + 4, Number(value & U64_LOW));
-      }
-      emit(node, name, ptr, nameSize, count * 8);
+      const valuePtr = room(name, count * 8);
+      for (let i = 0; i < count; i++) putU64(valuePtr + i * 8, values[i]);
+      emit(node, name, valuePtr, count * 8);
+    } catch (error) {
+      fail(error);
+    }
+  };
+
+  const propertyString = (name: string, value: string) => {
+    enter("fdt_property");
+    try {
+      checkString(name, value);
+      const size = utf8Size(value);
+      const node = propertyNode(name);
+      const valuePtr = room(name, size + 1);
+      lib.putString(valuePtr, value, size);
+      emit(node, name, valuePtr, size + 1);
     } catch (error) {
       fail(error);
     }
@@ -256,24 +335,17 @@ export function createFdtWriter(
       const count = values.length;
       let total = 0;
       for (let i = 0; i < count; i++) {
-        const value = values[i];
-        if (value.includes("\0")) {
-          throw new FdtError(
-            "fdt_property",
-            `string ${JSON.stringify(value)} of "${name}" has NUL`,
-          );
-        }
-        total += utf8Size(value) + 1;
+        checkString(name, values[i]);
+        total += utf8Size(values[i]) + 1;
       }
       const node = propertyNode(name);
-      const nameSize = utf8Size(name);
-      const ptr = nameAndRoom(name, nameSize, total);
-      let at = ptr + nameSize + 1;
+      const valuePtr = room(name, total);
+      let at = valuePtr;
       for (let i = 0; i < count; i++) {
         const value = values[i];
         at += lib.putString(at, value, utf8Size(value));
       }
-      emit(node, name, ptr, nameSize, total);
+      emit(node, name, valuePtr, total);
     } catch (error) {
       fail(error);
     }
@@ -314,7 +386,7 @@ export function createFdtWriter(
           if (name.includes("/")) {
             throw new FdtError("fdt_begin_node", `node name "${name}" contains '/'`);
           }
-          if (parent.children?.has(name)) {
+          if (parent.children !== undefined && listHas(parent.children, parent.childSet, name)) {
             throw new FdtError(
               "fdt_begin_node",
               `duplicate node "${name}" in ${pathOf(parent)}`,
@@ -326,17 +398,23 @@ export function createFdtWriter(
           parent,
           fullPath: undefined,
           hasChild: false,
-          properties: new Set(),
+          properties: [],
+          propertySet: undefined,
           children: undefined,
+          childSet: undefined,
         };
         finishReserveMap();
-        const nameSize = utf8Size(name);
-        const ptr = lib.scratch(nameSize + 1);
-        lib.putString(ptr, name, nameSize);
-        checkAt("fdt_begin_node", fn.fdt_begin_node(buf, ptr), node);
+        let ptr = name === "" ? 0 : lib.name(name);
+        if (ptr === 0) {
+          const nameSize = utf8Size(name);
+          ptr = lib.scratch(nameSize + 1);
+          lib.putString(ptr, name, nameSize);
+        }
+        const result = fn.fdt_begin_node(buf, ptr);
+        if (result < 0) checkAt("fdt_begin_node", result, node);
         if (parent) {
           parent.hasChild = true;
-          (parent.children ??= new Set()).add(name);
+          parent.childSet = listAdd(parent.children ??= [], parent.childSet, name);
         }
         top = node;
       } catch (error) {
@@ -348,30 +426,21 @@ export function createFdtWriter(
       try {
         const node = top;
         if (!node) throw new FdtError("fdt_end_node", "no open node (unbalanced endNode)");
-        checkAt("fdt_end_node", fn.fdt_end_node(buf), node);
+        const result = fn.fdt_end_node(buf);
+        if (result < 0) checkAt("fdt_end_node", result, node);
         top = node.parent;
         if (top === undefined) rootDone = true;
       } catch (error) {
         fail(error);
       }
     },
-    property(name: string, value: Uint8Array): void {
-      propertyBytes(name, value);
-    },
-    propertyEmpty(name: string): void {
-      propertyCells(name, []);
-    },
-    propertyU32(name: string, value: number): void {
-      propertyCells(name, [value]);
-    },
+    property,
+    propertyEmpty,
+    propertyU32,
     propertyCells,
-    propertyU64(name: string, value: bigint): void {
-      propertyU64s(name, [value]);
-    },
+    propertyU64,
     propertyU64s,
-    propertyString(name: string, value: string): void {
-      propertyStrings(name, [value]);
-    },
+    propertyString,
     propertyStrings,
     finish(): Uint8Array {
       enter("fdt_finish");

@@ -78,6 +78,12 @@ export interface Libfdt {
    * `ptr`; `size` must be `utf8Size(text)`. Returns the bytes written (including the NUL).
    */
   putString(ptr: number, text: string, size: number): number;
+  /**
+   * A NUL-terminated UTF-8 copy of `text` kept in wasm memory for good (node and property
+   * names repeat: `compatible`, `reg`, ...), or 0 when it is not kept (long names, or the
+   * bounded name area is full): the caller then writes it itself.
+   */
+  name(text: string): number;
   /** Reads a NUL-terminated string at `ptr`. */
   cString(ptr: number): string;
   /** `fdt_strerror(code)`. */
@@ -87,6 +93,10 @@ export interface Libfdt {
 }
 
 const WASM_URL = new URL("../../wasm/libfdt.wasm", import.meta.url);
+/** The interned-name area: allocated on first use, never grown (names past it are not kept). */
+const NAME_AREA_BYTES = 16 * 1024;
+/** Longer names are not interned. */
+const NAME_MAX_INTERNED = 128;
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 
@@ -125,6 +135,9 @@ function load(): Libfdt {
   const view = new DataView(fn.memory.buffer);
   let scratchPtr = 0;
   let scratchSize = 0;
+  const names = new Map<string, number>();
+  let nameArea = 0;
+  let nameAreaUsed = 0;
 
   const alloc = (size: number, what: string): number => {
     const ptr = fn.malloc(Math.max(size, 1));
@@ -132,6 +145,16 @@ function load(): Libfdt {
       throw new FdtError(what, `out of memory allocating ${size} bytes in libfdt.wasm`);
     }
     return ptr;
+  };
+  const putString = (ptr: number, text: string, size: number): number => {
+    const n = text.length;
+    if (size === n) {
+      for (let i = 0; i < n; i++) u8[ptr + i] = text.charCodeAt(i);
+    } else {
+      encoder.encodeInto(text, u8.subarray(ptr, ptr + size));
+    }
+    u8[ptr + size] = 0;
+    return size + 1;
   };
   const strerror = (code: number): string => cString(fn.fdt_strerror(code));
   const cString = (ptr: number): string => {
@@ -159,15 +182,20 @@ function load(): Libfdt {
       u8[ptr + text.length] = 0;
       return text.length + 1;
     },
-    putString(ptr: number, text: string, size: number): number {
-      const n = text.length;
-      if (size === n) {
-        for (let i = 0; i < n; i++) u8[ptr + i] = text.charCodeAt(i);
-      } else {
-        encoder.encodeInto(text, u8.subarray(ptr, ptr + size));
+    putString,
+    name(text: string): number {
+      const interned = names.get(text);
+      if (interned !== undefined) return interned;
+      const size = utf8Size(text);
+      if (size > NAME_MAX_INTERNED || nameAreaUsed + size + 1 > NAME_AREA_BYTES) return 0;
+      if (nameArea === 0) {
+        nameArea = fn.malloc(NAME_AREA_BYTES);
+        if (nameArea === 0) return 0; // no room: names are simply written each time
       }
-      u8[ptr + size] = 0;
-      return size + 1;
+      const ptr = nameArea + nameAreaUsed;
+      nameAreaUsed += putString(ptr, text, size);
+      names.set(text, ptr);
+      return ptr;
     },
     cString,
     strerror,
