@@ -52,7 +52,7 @@ export interface Xenstored {
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const SHIM_DIR = join(ROOT, "tests", "native", "xenstored-shim");
 /** Where `tests/native/xenstored-shim/build.sh` puts the shim. */
-export const XSSHIM_PATH = join(ROOT, ".build", "xenstored-shim", "xsshim.so");
+export const XSSHIM_PATH: string = join(ROOT, ".build", "xenstored-shim", "xsshim.so");
 const BINARIES: Record<XenstoredFlavour, string> = {
   c: "/usr/lib/xen-4.17/bin/xenstored",
   ocaml: "/usr/lib/xen-4.17/bin/oxenstored",
@@ -70,7 +70,19 @@ function exists(path: string): boolean {
 /** Why `flavour` cannot run here, or `undefined` when it can (tests: `ignore` + log this). */
 export function xenstoredMissing(flavour: XenstoredFlavour = "c"): string | undefined {
   if (!exists(BINARIES[flavour])) return `${BINARIES[flavour]} not installed (xen-utils-4.17)`;
-  if (!exists(XSSHIM_PATH)) return `${XSSHIM_PATH} not built (tests/native/xenstored-shim)`;
+  if (!exists(XSSHIM_PATH)) {
+    // not built yet (tests run without tests/setup.sh): build it once, here
+    const build = new Deno.Command("bash", {
+      args: [join(SHIM_DIR, "build.sh")],
+      stdout: "null",
+      stderr: "piped",
+    }).outputSync();
+    if (!build.success || !exists(XSSHIM_PATH)) {
+      return `${XSSHIM_PATH} not built (tests/native/xenstored-shim/build.sh failed: ${
+        new TextDecoder().decode(build.stderr).trim()
+      })`;
+    }
+  }
   if (!exists("/usr/bin/xenstore-read")) return "xenstore-read not installed (xenstore-utils)";
   return undefined;
 }

@@ -8,6 +8,7 @@ root="$(cd "$here/../../.." && pwd)"
 out="$root/.build/xenstored-shim"
 mkdir -p "$out"
 if [ ! -e "$out/xsshim.so" ] || [ "$here/xsshim.c" -nt "$out/xsshim.so" ]; then
-  gcc -shared -fPIC -O2 -Wall -o "$out/xsshim.so.tmp" "$here/xsshim.c" -ldl
-  mv "$out/xsshim.so.tmp" "$out/xsshim.so"
+  # a private temp name: parallel test files may build at the same time
+  gcc -shared -fPIC -O2 -Wall -o "$out/xsshim.so.$$" "$here/xsshim.c" -ldl
+  mv "$out/xsshim.so.$$" "$out/xsshim.so"
 fi
