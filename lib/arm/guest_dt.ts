@@ -8,7 +8,7 @@
 import type { DomainConfig } from "../config/types.ts";
 import type { FdtWriter } from "../fdt/types.ts";
 import { XliteError } from "../errors.ts";
-import { cellsOf, gicInterrupt, regCells } from "./dt_cells.ts";
+import { gicInterrupt, regCells } from "./dt_cells.ts";
 import { atLeast, formatXenVersion, type XenVersion } from "./xen_version.ts";
 import {
   DT_IRQ_TYPE_EDGE_RISING,
@@ -114,6 +114,51 @@ const ARCH_INFO: Record<GuestArch, { timer: string; cpu: string }> = {
   armv7l: { timer: "arm,armv7-timer", cpu: "arm,cortex-a15" },
   aarch64: { timer: "arm,armv8-timer", cpu: "arm,armv8" },
 };
+
+/** Cells and names that are the same in every guest tree, made once on first use. */
+interface FixedCells {
+  memoryReg: readonly number[];
+  gicV2Reg: readonly number[];
+  gicV3Reg: readonly number[];
+  gicV2Name: string;
+  gicV3Name: string;
+  timerInterrupts: readonly number[];
+  evtchnInterrupts: readonly number[];
+  pl011Reg: readonly number[];
+  pl011Interrupts: readonly number[];
+  /** The zeroed `/hypervisor` reg placeholder, by entry count. */
+  hypervisorZeros: Map<number, readonly number[]>;
+}
+
+let fixedCells: FixedCells | undefined;
+
+function fixed(): FixedCells {
+  return fixedCells ??= {
+    memoryReg: Object.freeze(regCells([[0n, 0n]])),
+    gicV2Reg: Object.freeze(regCells([
+      [GUEST_GICD_BASE, GUEST_GICD_SIZE],
+      [GUEST_GICC_BASE, GUEST_GICC_SIZE],
+    ])),
+    gicV3Reg: Object.freeze(regCells([
+      [GUEST_GICV3_GICD_BASE, GUEST_GICV3_GICD_SIZE],
+      [GUEST_GICV3_GICR0_BASE, GUEST_GICV3_GICR0_SIZE],
+    ])),
+    gicV2Name: `interrupt-controller@${GUEST_GICD_BASE.toString(16)}`,
+    gicV3Name: `interrupt-controller@${GUEST_GICV3_GICD_BASE.toString(16)}`,
+    timerInterrupts: Object.freeze([
+      ...gicInterrupt(GUEST_TIMER_PHYS_S_PPI, DT_IRQ_TYPE_LEVEL_LOW),
+      ...gicInterrupt(GUEST_TIMER_PHYS_NS_PPI, DT_IRQ_TYPE_LEVEL_LOW),
+      ...gicInterrupt(GUEST_TIMER_VIRT_PPI, DT_IRQ_TYPE_LEVEL_LOW),
+    ]),
+    evtchnInterrupts: Object.freeze(gicInterrupt(GUEST_EVTCHN_PPI, DT_IRQ_TYPE_LEVEL_LOW)),
+    pl011Reg: Object.freeze(regCells([[GUEST_PL011_BASE, GUEST_PL011_SIZE]])),
+    pl011Interrupts: Object.freeze(gicInterrupt(GUEST_VPL011_SPI, DT_IRQ_TYPE_LEVEL_HIGH)),
+    hypervisorZeros: new Map(),
+  };
+}
+
+/** `memory@<base>` names of the RAM banks. */
+let memoryNodeNames: readonly string[] | undefined;
 
 /**
  * Builds the guest DTB the way libxl does: from a 4 KiB buffer, doubling and restarting
@@ -235,45 +280,58 @@ export function psciNode(w: FdtWriter): void {
 
 /** One `memory@<bank base>` placeholder per RAM bank, reg <0 0 0 0>. */
 export function memoryNodes(w: FdtWriter): void {
+  const names = memoryNodeNames ??= GUEST_RAM_BANK_BASES.slice(0, GUEST_RAM_BANKS).map((base) =>
+    `memory@${base.toString(16)}`
+  );
+  const reg = fixed().memoryReg;
   for (let i = 0; i < GUEST_RAM_BANKS; i++) {
-    w.beginNode(`memory@${GUEST_RAM_BANK_BASES[i].toString(16)}`);
+    w.beginNode(names[i]);
     w.propertyString("device_type", "memory");
-    w.propertyCells("reg", regCells([[0n, 0n]]));
+    w.propertyCells("reg", reg);
     w.endNode();
   }
 }
 
 /** GICv2 distributor + CPU interface. */
 export function gicV2Node(w: FdtWriter): void {
-  gicNode(w, ["arm,cortex-a15-gic", "arm,cortex-a9-gic"], [
-    [GUEST_GICD_BASE, GUEST_GICD_SIZE],
-    [GUEST_GICC_BASE, GUEST_GICC_SIZE],
-  ]);
+  gicNode(w, fixed().gicV2Name, GIC_V2_COMPATIBLE, fixed().gicV2Reg);
 }
 
 /** GICv3 distributor + redistributor region 0. */
 export function gicV3Node(w: FdtWriter): void {
-  gicNode(w, ["arm,gic-v3"], [
-    [GUEST_GICV3_GICD_BASE, GUEST_GICV3_GICD_SIZE],
-    [GUEST_GICV3_GICR0_BASE, GUEST_GICV3_GICR0_SIZE],
-  ]);
+  gicNode(w, fixed().gicV3Name, GIC_V3_COMPATIBLE, fixed().gicV3Reg);
 }
 
-function gicNode(w: FdtWriter, compatible: string[], reg: [bigint, bigint][]): void {
-  w.beginNode(`interrupt-controller@${reg[0][0].toString(16)}`);
+const GIC_V2_COMPATIBLE: readonly string[] = Object.freeze([
+  "arm,cortex-a15-gic",
+  "arm,cortex-a9-gic",
+]);
+const GIC_V3_COMPATIBLE: readonly string[] = Object.freeze(["arm,gic-v3"]);
+
+/** The GIC node, named after its distributor (the first reg range). */
+function gicNode(
+  w: FdtWriter,
+  name: string,
+  compatible: readonly string[],
+  reg: readonly number[],
+): void {
+  w.beginNode(name);
   w.propertyStrings("compatible", compatible);
   w.propertyU32("#interrupt-cells", 3);
   w.propertyU32("#address-cells", 0);
   w.propertyEmpty("interrupt-controller");
-  w.propertyCells("reg", regCells(reg));
+  w.propertyCells("reg", reg);
   w.propertyU32("linux,phandle", GUEST_PHANDLE_GIC);
   w.propertyU32("phandle", GUEST_PHANDLE_GIC);
   w.endNode();
 }
 
-/** `interrupts` then `interrupt-parent` (libxl's `fdt_property_interrupts`). */
-function interrupts(w: FdtWriter, specs: [number, number, number][]): void {
-  w.propertyCells("interrupts", specs.flat());
+/**
+ * `interrupts` (3-cell specifiers, concatenated) then `interrupt-parent` (libxl's
+ * `fdt_property_interrupts`).
+ */
+function interrupts(w: FdtWriter, cells: readonly number[]): void {
+  w.propertyCells("interrupts", cells);
   w.propertyU32("interrupt-parent", GUEST_PHANDLE_GIC);
 }
 
@@ -281,11 +339,7 @@ function interrupts(w: FdtWriter, specs: [number, number, number][]): void {
 export function timerNode(w: FdtWriter, compatible: string, clockFrequency: number): void {
   w.beginNode("timer");
   w.propertyStrings("compatible", [compatible]);
-  interrupts(w, [
-    gicInterrupt(GUEST_TIMER_PHYS_S_PPI, DT_IRQ_TYPE_LEVEL_LOW),
-    gicInterrupt(GUEST_TIMER_PHYS_NS_PPI, DT_IRQ_TYPE_LEVEL_LOW),
-    gicInterrupt(GUEST_TIMER_VIRT_PPI, DT_IRQ_TYPE_LEVEL_LOW),
-  ]);
+  interrupts(w, fixed().timerInterrupts);
   if (clockFrequency) w.propertyU32("clock-frequency", clockFrequency);
   w.endNode();
 }
@@ -299,8 +353,12 @@ export function hypervisorRegEntries(version: XenVersion): number {
 export function hypervisorNode(w: FdtWriter, version: XenVersion): void {
   w.beginNode("hypervisor");
   w.propertyStrings("compatible", [`xen,xen-${formatXenVersion(version)}`, "xen,xen"]);
-  w.propertyCells("reg", new Array(hypervisorRegEntries(version) * 4).fill(0));
-  interrupts(w, [gicInterrupt(GUEST_EVTCHN_PPI, DT_IRQ_TYPE_LEVEL_LOW)]);
+  const entries = hypervisorRegEntries(version);
+  const zeros = fixed().hypervisorZeros;
+  let reg = zeros.get(entries);
+  if (reg === undefined) zeros.set(entries, reg = Object.freeze(new Array(entries * 4).fill(0)));
+  w.propertyCells("reg", reg);
+  interrupts(w, fixed().evtchnInterrupts);
   w.endNode();
 }
 
@@ -308,8 +366,8 @@ export function hypervisorNode(w: FdtWriter, version: XenVersion): void {
 export function vpl011Node(w: FdtWriter): void {
   w.beginNode("sbsa-pl011");
   w.propertyStrings("compatible", ["arm,sbsa-uart"]);
-  w.propertyCells("reg", regCells([[GUEST_PL011_BASE, GUEST_PL011_SIZE]]));
-  interrupts(w, [gicInterrupt(GUEST_VPL011_SPI, DT_IRQ_TYPE_LEVEL_HIGH)]);
+  w.propertyCells("reg", fixed().pl011Reg);
+  interrupts(w, fixed().pl011Interrupts);
   w.propertyU32("current-speed", 115200);
   w.endNode();
 }
@@ -380,8 +438,8 @@ export function virtioNodes(w: FdtWriter, nodes: VirtioMmioNode[], version: XenV
 export function virtioMmioNode(w: FdtWriter, node: VirtioMmioNode): void {
   w.beginNode(`virtio@${node.base.toString(16)}`);
   w.propertyStrings("compatible", ["virtio,mmio"]);
-  w.propertyCells("reg", regCells([[node.base, VIRTIO_MMIO_DEV_SIZE]]));
-  interrupts(w, [gicInterrupt(node.irq, DT_IRQ_TYPE_EDGE_RISING)]);
+  w.propertyCells("reg", rootReg(node.base, VIRTIO_MMIO_DEV_SIZE));
+  interrupts(w, gicInterrupt(node.irq, DT_IRQ_TYPE_EDGE_RISING));
   w.propertyEmpty("dma-coherent");
   if (node.grantUsage) w.propertyCells("iommus", [GUEST_PHANDLE_IOMMU, node.backendDomid]);
   if (node.kind === "virtio") virtioTypeSubnode(w, node.type);
@@ -418,5 +476,16 @@ export function xenIommuNode(w: FdtWriter): void {
 
 /** Cells of a (base, size) `reg` at root level, exported for the finalisation step. */
 export function rootReg(base: bigint, size: bigint): number[] {
-  return [...cellsOf(base, GUEST_ROOT_ADDRESS_CELLS), ...cellsOf(size, GUEST_ROOT_SIZE_CELLS)];
+  const cells: number[] = new Array(GUEST_ROOT_ADDRESS_CELLS + GUEST_ROOT_SIZE_CELLS);
+  putCells(cells, 0, base, GUEST_ROOT_ADDRESS_CELLS);
+  putCells(cells, GUEST_ROOT_ADDRESS_CELLS, size, GUEST_ROOT_SIZE_CELLS);
+  return cells;
+}
+
+/** `cellsOf(value, count)` written into `cells` from `at` (no intermediate arrays). */
+function putCells(cells: number[], at: number, value: bigint, count: number): void {
+  for (let i = count - 1; i >= 0; i--) {
+    cells[at + i] = Number(value & 0xffff_ffffn);
+    value >>= 32n;
+  }
 }

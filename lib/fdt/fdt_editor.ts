@@ -186,36 +186,47 @@ export function editFdt(blob: Uint8Array): FdtEditor {
     value: Uint8Array,
   ): void => {
     const nameSize = utf8Size(name);
+    /** Names the property in errors. */
+    const where = () => `${path} ${name}`;
     const attempt = (extra: number) =>
       apply(extra, (fdt) => {
         const node = pathOffset(lib, fdt, path);
-        const ptr = lib.scratch(nameSize + 1 + value.length + 8);
-        const valuePtr = ptr + lib.putString(ptr, name, nameSize);
+        // the name: interned, or at the start of the scratch area with the value after it
+        let namePtr = lib.name(name);
+        let valuePtr: number;
+        if (namePtr !== 0) {
+          valuePtr = lib.scratch(value.length + 8);
+        } else {
+          namePtr = lib.scratch(nameSize + 1 + value.length + 8);
+          valuePtr = namePtr + lib.putString(namePtr, name, nameSize);
+        }
         lib.u8.set(value, valuePtr);
         if (call === "fdt_setprop_inplace") {
+          // libfdt checks that the property exists with the same length before writing
+          const result = lib.fn.fdt_setprop_inplace(fdt, node, namePtr, valuePtr, value.length);
+          if (result >= 0) return;
+          // nothing was written: say why, naming the old length
           const lenPtr = (valuePtr + value.length + 3) & ~3;
-          const old = lib.fn.fdt_getprop(fdt, node, ptr, lenPtr);
+          const old = lib.fn.fdt_getprop(fdt, node, namePtr, lenPtr);
           const oldLen = lib.view.getInt32(lenPtr, true);
-          if (old === 0) lib.check("fdt_getprop", oldLen, where);
+          if (old === 0) lib.check("fdt_getprop", oldLen, where());
           if (oldLen !== value.length) {
             throw new FdtError(
               call,
-              `-${FDT_ERR_NOSPACE} = FDT_ERR_NOSPACE (${where} is ${oldLen} bytes, ` +
+              `-${FDT_ERR_NOSPACE} = FDT_ERR_NOSPACE (${where()} is ${oldLen} bytes, ` +
                 `the new value ${value.length})`,
               -FDT_ERR_NOSPACE,
             );
           }
-          const result = lib.fn.fdt_setprop_inplace(fdt, node, ptr, valuePtr, value.length);
-          if (result < 0) lib.check(call, result, where);
+          lib.check(call, result, where());
           return;
         }
-        const result = lib.fn.fdt_setprop(fdt, node, ptr, valuePtr, value.length);
+        const result = lib.fn.fdt_setprop(fdt, node, namePtr, valuePtr, value.length);
         if ((result === -FDT_ERR_NOSPACE || result === -FDT_ERR_BADLAYOUT) && extra === 0) {
           throw new Grow();
         }
-        if (result < 0) lib.check(call, result, where);
+        if (result < 0) lib.check(call, result, where());
       });
-    const where = `${path} ${name}`;
     try {
       attempt(0);
     } catch (error) {
@@ -255,9 +266,12 @@ export function editFdt(blob: Uint8Array): FdtEditor {
 class Grow extends Error {}
 
 function pathOffset(lib: Libfdt, fdt: number, path: string): number {
-  const size = utf8Size(path);
-  const ptr = lib.scratch(size + 1);
-  lib.putString(ptr, path, size);
+  let ptr = lib.name(path);
+  if (ptr === 0) {
+    const size = utf8Size(path);
+    ptr = lib.scratch(size + 1);
+    lib.putString(ptr, path, size);
+  }
   const offset = lib.fn.fdt_path_offset(fdt, ptr);
   return offset < 0 ? lib.check("fdt_path_offset", offset, path) : offset;
 }

@@ -334,16 +334,20 @@ export function createFdtWriter(
     try {
       const count = values.length;
       let total = 0;
+      let chars = 0;
       for (let i = 0; i < count; i++) {
-        checkString(name, values[i]);
-        total += utf8Size(values[i]) + 1;
+        const value = values[i];
+        checkString(name, value);
+        total += utf8Size(value) + 1;
+        chars += value.length + 1;
       }
       const node = propertyNode(name);
       const valuePtr = room(name, total);
       let at = valuePtr;
       for (let i = 0; i < count; i++) {
         const value = values[i];
-        at += lib.putString(at, value, utf8Size(value));
+        // all ASCII (bytes == UTF-16 units): each value's size is its length
+        at += lib.putString(at, value, total === chars ? value.length : utf8Size(value));
       }
       emit(node, name, valuePtr, total);
     } catch (error) {
