@@ -16,6 +16,11 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   "block-attach": () => import("./lib/cli/block_attach.ts"),
   "block-detach": () => import("./lib/cli/block_detach.ts"),
   "block-list": () => import("./lib/cli/block_list.ts"),
+  list: () => import("./lib/cli/list.ts"),
+  pause: () => import("./lib/cli/pause.ts"),
+  unpause: () => import("./lib/cli/unpause.ts"),
+  shutdown: () => import("./lib/cli/shutdown.ts"),
+  destroy: () => import("./lib/cli/destroy.ts"),
   xenstore: () => import("./lib/cli/xenstore.ts"),
 };
 

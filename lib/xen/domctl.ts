@@ -76,3 +76,23 @@ export function getdomaininfoSize(arch: string = Deno.build.arch): number {
 
 /** Xen's page size on Arm and x86 (`XC_PAGE_SHIFT` 12). */
 export const XC_PAGE_SIZE = 4096;
+
+/** `XEN_SCHEDULER_CREDIT`. */
+export const XEN_SCHEDULER_CREDIT = 5;
+/** `XEN_SCHEDULER_CREDIT2`. */
+export const XEN_SCHEDULER_CREDIT2 = 6;
+/** `XEN_SCHEDULER_ARINC653`. */
+export const XEN_SCHEDULER_ARINC653 = 7;
+/** `XEN_SCHEDULER_RTDS`. */
+export const XEN_SCHEDULER_RTDS = 8;
+/** `XEN_SCHEDULER_NULL`. */
+export const XEN_SCHEDULER_NULL = 9;
+
+/** libxl's names for the `XEN_SCHEDULER_*` ids (`libxl_scheduler`). */
+export const SCHEDULER_NAMES: Readonly<Record<number, string>> = {
+  [XEN_SCHEDULER_CREDIT]: "credit",
+  [XEN_SCHEDULER_CREDIT2]: "credit2",
+  [XEN_SCHEDULER_ARINC653]: "arinc653",
+  [XEN_SCHEDULER_RTDS]: "rtds",
+  [XEN_SCHEDULER_NULL]: "null",
+};

@@ -31,6 +31,9 @@ const SYMBOLS = {
   xc_domain_unpause: { parameters: ["pointer", "u32"], result: "i32" },
   xc_domain_destroy: { parameters: ["pointer", "u32"], result: "i32" },
   xc_domain_shutdown: { parameters: ["pointer", "u32", "i32"], result: "i32" },
+  xc_sched_id: { parameters: ["pointer", "buffer"], result: "i32" },
+  xc_sched_credit_domain_get: { parameters: ["pointer", "u32", "buffer"], result: "i32" },
+  xc_sched_credit2_domain_get: { parameters: ["pointer", "u32", "buffer"], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** An open libxenctrl handle (`xc_interface *`). */
@@ -47,6 +50,13 @@ export interface XenCtrl {
   destroy(domid: number): void;
   /** `xc_domain_shutdown` with a `SHUTDOWN_*` reason (what the guest would report). */
   shutdown(domid: number, reason: number): void;
+  /** The scheduler of the host's default CPU pool (`xc_sched_id`): a `XEN_SCHEDULER_*` id. */
+  schedulerId(): number;
+  /**
+   * A domain's credit or credit2 parameters (`xc_sched_credit[2]_domain_get`,
+   * `struct xen_domctl_sched_credit[2]`).
+   */
+  creditParams(domid: number, credit2: boolean): { weight: number; cap: number };
   /** Closes the handle and the library. */
   close(): void;
 }
@@ -111,6 +121,20 @@ export function openXenCtrl(): XenCtrl {
         "xc_domain_shutdown",
         `shutting down domain ${domid}`,
       );
+    },
+    schedulerId() {
+      const id = new Int32Array(1);
+      check(lib.symbols.xc_sched_id(xch, id), "xc_sched_id", "reading the scheduler");
+      return id[0];
+    },
+    creditParams(domid, credit2) {
+      const params = new Uint16Array(2); // weight, cap
+      const rc = credit2
+        ? lib.symbols.xc_sched_credit2_domain_get(xch, domid, params)
+        : lib.symbols.xc_sched_credit_domain_get(xch, domid, params);
+      const call = credit2 ? "xc_sched_credit2_domain_get" : "xc_sched_credit_domain_get";
+      check(rc, call, `reading domain ${domid}'s scheduler parameters`);
+      return { weight: params[0], cap: params[1] };
     },
     close() {
       lib.symbols.xc_interface_close(xch);

@@ -34,3 +34,9 @@ finish() {
   if [ "$FAILED" = 0 ]; then say "all checks passed"; exit 0; fi
   say "$FAILED check(s) failed"; exit 1
 }
+# same <description> <file> <file>: passes when the files are equal, else prints the diff
+same() {
+  if cmp -s "$2" "$3"; then ok "$1"; else fail "$1"; diff "$2" "$3" | head -40; fi
+}
+# notime: xl list text without the Time(s) column (CPU time moves between two runs)
+notime() { sed -E 's/ +[0-9]+\.[0-9]$//; s/ +[0-9]+\.[0-9]( [0-9a-f]{8}-)/\1/'; }

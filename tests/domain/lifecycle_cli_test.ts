@@ -1,0 +1,71 @@
+import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
+
+const main = new URL("../../main.ts", import.meta.url).pathname;
+let haveXen = true;
+try {
+  Deno.statSync("/dev/xen/privcmd");
+} catch {
+  haveXen = false;
+}
+if (haveXen) console.log("skipping the no-Xen CLI tests: this host has /dev/xen/privcmd");
+
+async function xlite(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", main, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder();
+  return { code, out: text.decode(stdout), err: text.decode(stderr) };
+}
+
+for (
+  const args of [
+    ["list"],
+    ["list", "--json"],
+    ["list", "-l", "g1"],
+    ["pause", "g1"],
+    [
+      "unpause",
+      "3",
+    ],
+    ["destroy", "g1"],
+    ["shutdown", "-w", "g1"],
+    ["shutdown", "-a"],
+  ]
+) {
+  Deno.test({
+    name: `xlite ${
+      args.join(" ")
+    } without Xen: one line "no Xen hypervisor here; use --dry-run", exit 1`,
+    ignore: haveXen,
+    async fn() {
+      const { code, out, err } = await xlite(...args);
+      assertEquals(code, 1);
+      assertEquals(out, "");
+      assertEquals(err.split("\n").filter((l) => l).length, 1, err);
+      assertStringIncludes(err, "xlite: no Xen hypervisor here; use --dry-run (");
+    },
+  });
+}
+
+Deno.test("lifecycle commands: usage errors exit 2 naming the problem; --help exits 0", async () => {
+  const cases: [string[], string][] = [
+    [["pause"], "pause: expected exactly one DOM"],
+    [["unpause", "a", "b"], "unpause: expected exactly one DOM"],
+    [["destroy"], "destroy: expected exactly one DOM"],
+    [["shutdown", "-w"], "You must specify -a or a domain id."],
+    [["list", "a", "b"], "list: at most one DOM"],
+    [["list", "--bogus"], "--bogus"],
+  ];
+  for (const [args, message] of cases) {
+    const { code, err } = await xlite(...args);
+    assertEquals(code, 2, args.join(" "));
+    assertStringIncludes(err, message);
+  }
+  for (const cmd of ["list", "pause", "unpause", "destroy", "shutdown"]) {
+    const { code, out } = await xlite(cmd, "--help");
+    assertEquals(code, 0);
+    assert(out.startsWith(`usage: xlite ${cmd}`), out);
+  }
+});
