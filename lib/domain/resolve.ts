@@ -74,8 +74,9 @@ export function numericDomid(qualifier: string): number | undefined {
 export async function resolveDomain(xs: XenstoreOps, qualifier: string): Promise<number> {
   const numeric = numericDomid(qualifier);
   if (numeric !== undefined) return numeric;
-  for (const domid of await listDomids(xs)) {
-    if ((await domainName(xs, domid)) === qualifier) return domid;
-  }
+  const domids = await listDomids(xs);
+  const names = await Promise.all(domids.map((domid) => domainName(xs, domid))); // pipelined
+  const index = names.indexOf(qualifier);
+  if (index >= 0) return domids[index];
   throw new DomainQualifierError(qualifier);
 }
