@@ -23,9 +23,12 @@ export async function openXenbusTransport(path: string): Promise<XenstoreTranspo
         throw error;
       }
     },
-    async write(data) {
+    // Synchronous on purpose: Deno runs a file's async ops one at a time, so an async write
+    // would wait behind the pending read that waits for its reply (a deadlock).
+    write(data) {
       let off = 0;
-      while (off < data.length) off += await file.write(data.subarray(off));
+      while (off < data.length) off += file.writeSync(data.subarray(off));
+      return Promise.resolve();
     },
     close() {
       if (closed) return;

@@ -27,6 +27,29 @@ Deno.test("openTransport: a path that is not a socket is opened as the xenbus de
   }
 });
 
+Deno.test("xenbus transport: full duplex (a write while a read is pending does not block)", async () => {
+  // fake_xenbus loopback: a FIFO echoes each request back, which the client takes as the
+  // reply (same type and req_id). The reader is blocked in read() when each write happens.
+  const dir = await Deno.makeTempDir({ prefix: "xlite-fake-xenbus-" });
+  const fifo = `${dir}/xenbus`;
+  const made = await new Deno.Command("mkfifo", { args: [fifo] }).output();
+  assertEquals(made.code, 0);
+  try {
+    const xs = xenstoreOverTransport(await openTransport({ path: fifo }), { timeoutMs: 5000 });
+    try {
+      assertEquals(xs.transport, "xenbus");
+      await new Promise((r) => setTimeout(r, 50)); // the read loop is now waiting
+      assertEquals(await xs.read("/dev"), "/dev\0");
+      const many = await Promise.all(["/a", "/b", "/c"].map((p) => xs.read(p)));
+      assertEquals(many, ["/a\0", "/b\0", "/c\0"]);
+    } finally {
+      xs.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("openTransport: nothing to connect to is one clear error naming the paths", async () => {
   const error = await assertRejects(
     () => openTransport({ path: "/nonexistent/xenstored/socket" }),
