@@ -104,10 +104,15 @@ Deno.test("xl shutdown -w lines", () => {
 Deno.test("yajlBeautify reproduces real xl -N JSON byte for byte (tests/golden)", async () => {
   const golden = new URL("../golden/", import.meta.url).pathname;
   let checked = 0;
-  for (const entry of Deno.readDirSync(golden)) {
-    if (!entry.isDirectory || entry.name === "cfg") continue;
-    const text = await Deno.readTextFile(`${golden}/${entry.name}/xl-N.json`);
-    assertEquals(yajlBeautify(JSON.parse(text) as JsonValue) + "\n", text, entry.name);
+  const names = [
+    ...[...Deno.readDirSync(`${golden}/cfg`)].map((e) => e.name.replace(/\.cfg$/, "")),
+    ...[...Deno.readDirSync(`${golden}/cfg-fail`)].map((e) =>
+      `fail/${e.name.replace(/\.cfg$/, "")}`
+    ),
+  ];
+  for (const name of names) {
+    const text = await Deno.readTextFile(`${golden}/${name}/xl-N.json`);
+    assertEquals(yajlBeautify(JSON.parse(text) as JsonValue) + "\n", text, name);
     checked++;
   }
   assert(checked >= 4, `only ${checked} golden configs`);

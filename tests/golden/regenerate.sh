@@ -7,6 +7,8 @@
 # showed: rng-seed NOP-ed by Linux), xl-N.json, xl-create.log (xl -vvv create -p),
 # xenstore.txt (xenstore-ls -fp, guest not yet run), xl-list-l.json, guest-info.txt, meta.txt.
 # Fails unless memory.dtb with rng-seed NOP-ed is byte-identical to guest.dtb.
+# Configs under cfg-fail/ must make real xl create fail: fail/<config>/ keeps xl-N.json,
+# xl-N.stderr, xl-create.log (the error) and xl-create.rc.
 # usage: tests/golden/regenerate.sh
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -17,7 +19,14 @@ C=${XLITE_TESTBED_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/xlite-testbed}
 FDT="deno run -A $HERE/golden_fdt.ts"
 for g in 3 2; do cp "$W/gic$g/env-gic$g.txt" "$HERE/env-gic$g.txt"; done
 (cd "$C/debs" && ls *.deb) > "$HERE/packages.txt"
+for O in "$W"/gic3/fail/*/; do
+  N=$(basename "$O"); D=$HERE/fail/$N
+  rm -rf "$D"; mkdir -p "$D"
+  cp "$O"/{xl-N.json,xl-N.stderr,xl-create.log,xl-create.rc} "$D/"
+  echo "golden: fail/$N updated"
+done
 for O in "$W"/gic*/*/; do
+  [ "$(basename "$O")" = fail ] && continue
   N=$(basename "$O"); D=$HERE/$N
   rm -rf "$D"; mkdir -p "$D"
   cp "$O"/{memory.dtb,xl-N.json,xl-create.log,xenstore.txt,xl-list-l.json} "$D/"

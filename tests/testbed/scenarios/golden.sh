@@ -22,7 +22,9 @@ start_virtio_sim() {
       case $p in */backend/virtio_disk/*/*/state)
         case $(xenstore-read "$p" 2>/dev/null) in
           1) xenstore-write "$p" 2 && echo "[$(up)] $p: 1 -> 2" ;;
-          5) xenstore-write "$p" 6 && echo "[$(up)] $p: 5 -> 6" ;;
+          5) xenstore-write "$p" 6 && echo "[$(up)] $p: 5 -> 6"
+             # a driver domain removes its own backend directory; libxl waits for that
+             case $p in /local/domain/0/*) ;; *) xenstore-rm "${p%/state}" ;; esac ;;
         esac ;;
       esac
     done < /tmp/vd.fifo >> /tmp/vdsim.log 2>&1 ) &
@@ -79,5 +81,22 @@ for CFG in /mnt/xlite/tests/golden/cfg/*.cfg; do
   [ -n "$SIMW" ] && stop_virtio_sim
   [ -n "$DRV" ] && xl destroy $DRV
   [ -f /tmp/vdsim.log ] && mv /tmp/vdsim.log $O/virtio-backend-sim.log
+done
+# configs real xl must refuse: keep what xl -N and xl -vvv create say
+for CFG in /mnt/xlite/tests/golden/cfg-fail/*.cfg; do
+  [ "$GIC" = 3 ] || break
+  N=$(basename $CFG .cfg); O=/mnt/out/fail/$N; rm -rf $O; mkdir -p $O
+  GN=$(sed -n 's/^ *name *= *"\([^"]*\)".*/\1/p' $CFG)
+  say "=== $N (must fail)"
+  cp $CFG /etc/xen/$N.cfg
+  xl -N create /etc/xen/$N.cfg > $O/xl-N.json 2> $O/xl-N.stderr; echo "rc=$?" >> $O/xl-N.stderr
+  SIMW=; grep -q 'specification *= *virtio' $CFG && start_virtio_sim
+  xl -vvv create -p /etc/xen/$N.cfg > $O/xl-create.log 2>&1; RC=$?
+  echo "rc=$RC" > $O/xl-create.rc
+  check "$N: xl create -p fails" test "$RC" != 0
+  check "$N: no domain left behind" gone $GN
+  xl destroy $GN 2>/dev/null
+  [ -n "$SIMW" ] && stop_virtio_sim
+  rm -f /tmp/vdsim.log
 done
 finish
