@@ -8,11 +8,16 @@
  */
 import type { IomemRange } from "../config/types.ts";
 import { XliteError } from "../errors.ts";
-import { cellBytes, u64Bytes } from "./dt_cells.ts";
-import { MAX_NR_EXT_REGIONS, rootReg } from "./guest_dt.ts";
+import { MAX_NR_EXT_REGIONS } from "./guest_dt.ts";
 import { type MemoryLayout, type RamBank, roundUp } from "./memory_layout.ts";
 import { atLeast, type XenVersion } from "./xen_version.ts";
-import { GUEST_GNTTAB_BASE, GUEST_GNTTAB_SIZE, GUEST_RAM_BANK_SIZES } from "./xen_arch_arm.ts";
+import {
+  GUEST_GNTTAB_BASE,
+  GUEST_GNTTAB_SIZE,
+  GUEST_RAM_BANK_SIZES,
+  GUEST_ROOT_ADDRESS_CELLS,
+  GUEST_ROOT_SIZE_CELLS,
+} from "./xen_arch_arm.ts";
 
 /** `EXT_REGION_MIN_SIZE`: 64 MiB. */
 export const EXT_REGION_MIN_SIZE = 0x400_0000n;
@@ -90,8 +95,8 @@ export function finaliseGuestDt(
   }
   const editor = options.openEditor(blob);
   if (layout.ramdisk) {
-    editor.setPropertyInPlace("/chosen", "linux,initrd-start", u64Bytes(layout.ramdisk.start));
-    editor.setPropertyInPlace("/chosen", "linux,initrd-end", u64Bytes(layout.ramdisk.end));
+    editor.setPropertyInPlace("/chosen", "linux,initrd-start", u64Value(layout.ramdisk.start));
+    editor.setPropertyInPlace("/chosen", "linux,initrd-end", u64Value(layout.ramdisk.end));
   }
   const regions = extendedRegions(
     layout.banks,
@@ -103,17 +108,51 @@ export function finaliseGuestDt(
     ? ["The extended regions cannot be allocated, not enough space"]
     : [];
   const hypervisorReg = [{ base: GUEST_GNTTAB_BASE, size: GUEST_GNTTAB_SIZE }, ...regions];
-  editor.setProperty(
-    "/hypervisor",
-    "reg",
-    cellBytes(hypervisorReg.flatMap((r) => rootReg(r.base, r.size))),
-  );
+  editor.setProperty("/hypervisor", "reg", rootRegValue(hypervisorReg));
   for (const bank of layout.banks) {
     const path = `/memory@${bank.base.toString(16)}`;
     if (bank.size === 0n) editor.nopNode(path);
-    else editor.setPropertyInPlace(path, "reg", cellBytes(rootReg(bank.base, bank.size)));
+    else editor.setPropertyInPlace(path, "reg", rootRegValue([bank]));
   }
   return { blob: editor.blob(), hypervisorReg, warnings };
+}
+
+/** `u64Bytes(value)`: 8 big-endian bytes (`cpu_to_fdt64`). */
+function u64Value(value: bigint): Uint8Array {
+  const bytes = new Uint8Array(8);
+  putCell(bytes, 0, Number(BigInt.asUintN(64, value) >> 32n));
+  putCell(bytes, 4, Number(BigInt.asUintN(32, value)));
+  return bytes;
+}
+
+/**
+ * `cellBytes(ranges.flatMap((r) => rootReg(r.base, r.size)))` in one array: each range as
+ * root-level (address, size) cells, big-endian.
+ */
+function rootRegValue(ranges: readonly { base: bigint; size: bigint }[]): Uint8Array {
+  const cellsPerRange = GUEST_ROOT_ADDRESS_CELLS + GUEST_ROOT_SIZE_CELLS;
+  const bytes = new Uint8Array(ranges.length * cellsPerRange * 4);
+  for (let i = 0; i < ranges.length; i++) {
+    const at = i * cellsPerRange * 4;
+    putValueCells(bytes, at, ranges[i].base, GUEST_ROOT_ADDRESS_CELLS);
+    putValueCells(bytes, at + GUEST_ROOT_ADDRESS_CELLS * 4, ranges[i].size, GUEST_ROOT_SIZE_CELLS);
+  }
+  return bytes;
+}
+
+/** `cellsOf(value, count)` as big-endian bytes at `at`: most significant cell first, truncated. */
+function putValueCells(bytes: Uint8Array, at: number, value: bigint, count: number): void {
+  for (let i = count - 1; i >= 0; i--) {
+    putCell(bytes, at + i * 4, Number(value & 0xffff_ffffn));
+    value >>= 32n;
+  }
+}
+
+function putCell(bytes: Uint8Array, at: number, cell: number): void {
+  bytes[at] = cell >>> 24;
+  bytes[at + 1] = (cell >>> 16) & 0xff;
+  bytes[at + 2] = (cell >>> 8) & 0xff;
+  bytes[at + 3] = cell & 0xff;
 }
 
 /**

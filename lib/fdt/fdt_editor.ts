@@ -12,6 +12,7 @@
  */
 import { FDT_ERR_NOSPACE, FdtError } from "./fdt_error.ts";
 import { type Libfdt, libfdt, utf8Size } from "./libfdt_wasm.ts";
+import { fastPathOffset } from "./fdt_path.ts";
 
 /** An editor over a copy of one blob. */
 export interface FdtEditor {
@@ -265,7 +266,10 @@ export function editFdt(blob: Uint8Array): FdtEditor {
 /** Signals that `fdt_setprop` needs more room than the blob's free space. */
 class Grow extends Error {}
 
+/** `fdt_path_offset`: found in JS when it is plain (see `fdt_path.ts`), else by libfdt. */
 function pathOffset(lib: Libfdt, fdt: number, path: string): number {
+  const found = fastPathOffset(lib.u8, lib.view, fdt, path);
+  if (found >= 0) return found;
   let ptr = lib.name(path);
   if (ptr === 0) {
     const size = utf8Size(path);

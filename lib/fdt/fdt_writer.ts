@@ -50,6 +50,12 @@ interface OpenNode {
   childSet: Set<string> | undefined;
 }
 
+/**
+ * Property names that passed `checkName`, with their interned copies in libfdt.wasm (only
+ * interned names are kept, so this is as bounded as the name area).
+ */
+const validNames = new Map<string, number>();
+
 /** Up to this many names a node's list is searched directly; past it, through a Set. */
 const SMALL_LIST = 8;
 
@@ -185,7 +191,9 @@ export function createFdtWriter(
     if (!node) {
       throw new FdtError("fdt_property", `property "${name}" is outside any node`);
     }
-    checkName("fdt_property", "property", name);
+    // a name seen before is valid (and interned): `room` uses it
+    knownPtr = validNames.get(name) ?? 0;
+    if (knownPtr === 0) checkName("fdt_property", "property", name);
     if (node.hasChild && !allowPropertyAfterChild) {
       throw new FdtError(
         "fdt_property",
@@ -198,6 +206,8 @@ export function createFdtWriter(
     return node;
   };
 
+  /** The interned copy of a name `propertyNode` found already checked, else 0. */
+  let knownPtr = 0;
   /** Where the current property's NUL-terminated name is (set by `room`). */
   let namePtr = 0;
   /**
@@ -205,7 +215,11 @@ export function createFdtWriter(
    * written at the start of the scratch area, the value after it.
    */
   const room = (name: string, valueSize: number): number => {
-    namePtr = lib.name(name);
+    namePtr = knownPtr;
+    if (namePtr === 0) {
+      namePtr = lib.name(name);
+      if (namePtr !== 0) validNames.set(name, namePtr);
+    }
     if (namePtr !== 0) return lib.scratch(valueSize === 0 ? 1 : valueSize);
     const nameSize = utf8Size(name);
     namePtr = lib.scratch(nameSize + 1 + valueSize);
