@@ -230,6 +230,7 @@ class Connection {
   readonly #watches = new Map<string, WatchQueue>();
   readonly #queue: Uint8Array[] = [];
   #flushing = false;
+  #inFlight = 0; // xenbus only: requests written and not yet answered
   #nextReqId = 1;
   #nextToken = 1;
   #failure: ConnectionFailure | undefined;
@@ -332,13 +333,21 @@ class Connection {
     if (!this.#flushing) this.#flush();
   }
 
-  /** Writes queued messages; pipelined requests over a socket go out in one write. */
+  /**
+   * Writes queued messages: over a socket, everything queued in one write (pipelining);
+   * over the xenbus device, one request at a time, because Linux's driver sends a request's
+   * body from its write buffer after `write()` returns, so a second write would overwrite it.
+   */
   async #flush(): Promise<void> {
     this.#flushing = true;
     try {
       while (this.#queue.length > 0 && !this.#failure) {
         let batch: Uint8Array;
-        if (this.transport.kind === "unix" && this.#queue.length > 1) {
+        if (this.transport.kind === "xenbus") {
+          if (this.#inFlight > 0) break; // resumed by #settle when the reply arrives
+          this.#inFlight++;
+          batch = this.#queue.shift()!;
+        } else if (this.#queue.length > 1) {
           const parts = this.#queue.splice(0);
           batch = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
           let off = 0;
@@ -347,7 +356,6 @@ class Connection {
             off += p.length;
           }
         } else {
-          // the xenbus device takes exactly one message per write
           batch = this.#queue.shift()!;
         }
         await this.transport.write(batch);
@@ -421,8 +429,7 @@ class Connection {
     let errno: string | undefined;
     if (message.oversized !== undefined && message.type !== XS_DIRECTORY) {
       // over the protocol limit: fail this request only, the stream is still in step
-      this.#pending.delete(message.reqId);
-      if (pending.timer !== undefined) clearTimeout(pending.timer);
+      this.#settle(message.reqId, pending);
       pending.reject(
         new XenstoreError({
           op: pending.op,
@@ -441,14 +448,23 @@ class Connection {
         throw new WireError(`error reply '${errno.slice(0, 40)}' is not an errno name`);
       }
     }
-    this.#pending.delete(message.reqId);
-    if (pending.timer !== undefined) clearTimeout(pending.timer);
+    this.#settle(message.reqId, pending);
     if (errno !== undefined) {
       pending.reject(
         new XenstoreError({ op: pending.op, path: pending.path, errno, kind: "daemon" }),
       );
     } else {
       pending.resolve(message.payload);
+    }
+  }
+
+  /** A reply arrived for `reqId`: forget the request; over xenbus, send the next one. */
+  #settle(reqId: number, pending: Pending): void {
+    this.#pending.delete(reqId);
+    if (pending.timer !== undefined) clearTimeout(pending.timer);
+    if (this.transport.kind === "xenbus") {
+      this.#inFlight = Math.max(this.#inFlight - 1, 0);
+      if (!this.#flushing) this.#flush();
     }
   }
 }

@@ -1,6 +1,11 @@
 /** Transport choice, and the xenbus device transport's framing (against a plain file). */
 import { assertEquals, assertRejects } from "../support/assert.ts";
-import { openTransport, XenstoreError, xenstoreOverTransport } from "../../lib/xenstore/mod.ts";
+import {
+  openTransport,
+  XenstoreError,
+  xenstoreOverTransport,
+  type XenstoreTransport,
+} from "../../lib/xenstore/mod.ts";
 
 Deno.test("openTransport: a path that is not a socket is opened as the xenbus device", async () => {
   // fake_xenbus: a regular file takes the written request; reading it back hits EOF
@@ -47,6 +52,56 @@ Deno.test("xenbus transport: full duplex (a write while a read is pending does n
     }
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("xenbus transport: one request in flight at a time (Linux's driver needs it)", async () => {
+  // fake_xenbus transport: answers each request after a delay and records how many were
+  // written while unanswered. The socket transport pipelines; xenbus must not.
+  let outstanding = 0;
+  let most = 0;
+  let deliver: ((bytes: Uint8Array) => void) | undefined;
+  const replies: Uint8Array[] = [];
+  const transport: XenstoreTransport = {
+    kind: "xenbus",
+    path: "fake_xenbus",
+    read(buf) {
+      const next = replies.shift();
+      if (next) {
+        buf.set(next);
+        return Promise.resolve(next.length);
+      }
+      return new Promise((resolve) => {
+        deliver = (bytes) => {
+          buf.set(bytes);
+          resolve(bytes.length);
+        };
+      });
+    },
+    write(data) {
+      most = Math.max(most, ++outstanding);
+      setTimeout(() => {
+        outstanding--;
+        const reply = data.slice(); // echo: same type and req_id, payload = the path
+        if (deliver) {
+          const d = deliver;
+          deliver = undefined;
+          d(reply);
+        } else replies.push(reply);
+      }, 5);
+      return Promise.resolve();
+    },
+    close() {
+      deliver?.(new Uint8Array(0));
+    },
+  };
+  const xs = xenstoreOverTransport(transport);
+  try {
+    const values = await Promise.all(["/a", "/b", "/c", "/d"].map((p) => xs.read(p)));
+    assertEquals(values, ["/a\0", "/b\0", "/c\0", "/d\0"]);
+    assertEquals(most, 1);
+  } finally {
+    xs.close();
   }
 });
 
