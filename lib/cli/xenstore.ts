@@ -420,7 +420,12 @@ async function watch(xs: XenstoreClient, keys: string[], flags: Flags): Promise<
     if (r.done) break;
     next[i] = watches[i].next().then((r) => ({ r, i }));
     const event = r.value as WatchEvent;
-    printOut(flags.json ? JSON.stringify(event) : event.path);
+    try {
+      printOut(flags.json ? JSON.stringify(event) : event.path);
+    } catch (error) {
+      if (error instanceof Deno.errors.BrokenPipe) return 0; // `| head -n 3` has seen enough
+      throw error;
+    }
   }
   return 0;
 }
