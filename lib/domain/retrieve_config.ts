@@ -2,8 +2,8 @@
  * A domain's configuration as `xl list -l` shows it (`libxl_retrieve_domain_configuration`):
  * the JSON libxl stored when it built the domain (userdata `libxl-json`), refreshed with what
  * is true now: the name (xenstore), the memory target (+ `video_memkb`) and maximum (xenstore
- * `memory/`), and
- * the scheduler parameters (the hypervisor). Device lists and online vCPUs are shown as stored.
+ * `memory/`), the online vCPUs (xenstore `cpu/<n>/availability`) and the scheduler
+ * parameters (the hypervisor). Device lists are shown as stored.
  *
  * @module
  */
@@ -120,6 +120,15 @@ export async function retrieveDomainConfig(
     const video = typeof bInfo.video_memkb === "number" ? bInfo.video_memkb : -1;
     bInfo = setOrdered(bInfo, "max_memkb", Number(max), B_INFO_ORDER);
     bInfo = setOrdered(bInfo, "target_memkb", Number(target) + video, B_INFO_ORDER);
+  }
+  // Online vCPUs as the guest set them (libxl__update_avail_vcpus_xenstore, PV/PVH).
+  if (typeof bInfo.max_vcpus === "number") {
+    const online: number[] = [];
+    for (let cpu = 0; cpu < bInfo.max_vcpus; cpu++) {
+      const path = `/local/domain/${info.domid}/cpu/${cpu}/availability`;
+      if ((await xs.tryRead(path)) === "online") online.push(cpu);
+    }
+    bInfo = setOrdered(bInfo, "avail_vcpus", online, B_INFO_ORDER);
   }
   const sched = schedParams(xc, info.domid);
   if (sched) bInfo = setOrdered(bInfo, "sched_params", sched, B_INFO_ORDER);

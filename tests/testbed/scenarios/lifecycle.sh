@@ -48,6 +48,8 @@ xenstore-ls -f / | sort > $T/xs-before
 guest_cfg g2 /tmp/g2.cfg xlite.hold; echo "disk = [ 'format=raw, vdev=xvda, access=rw, target=/tmp/disk2.img' ]" >> /tmp/g2.cfg
 check "xl create -p g2 (PV disk)" xl create -q -p /tmp/g2.cfg
 D2=$(xl domid g2)
+run xl-list-l2 xl list -l g2; run xlite-list-l2 xlite list -l g2
+same "xlite list -l g2 == xl list -l g2 (a guest with a PV disk)" $T/xl-list-l2.out $T/xlite-list-l2.out
 run xlite-destroy xlite destroy g2; show xlite-destroy
 expect_eq "xlite destroy exit code" "$(cat $T/xlite-destroy.rc)" 0
 check "g2 is gone" wait_for 20 gone g2
