@@ -107,17 +107,24 @@ function load(lib: Libfdt, edited: EditedBlob, extra: number): void {
 
 /**
  * Runs `body` on `edited`'s blob in wasm memory; with `extra` > 0 the tree is first re-opened
- * (`fdt_open_into`) into a buffer that much bigger. On any error the blob is as before.
+ * (`fdt_open_into`) into a buffer that much bigger. On any error the blob is as before: a
+ * backup is taken first unless `atomic` says `body` writes nothing when it fails.
  */
 function editInSlot(
   lib: Libfdt,
   edited: EditedBlob,
   extra: number,
+  atomic: boolean,
   body: (fdt: number) => void,
 ): void {
   try {
     load(lib, edited, extra);
     const fdt = slot.ptr;
+    if (atomic && extra === 0) {
+      body(fdt);
+      edited.current = undefined;
+      return;
+    }
     const backup = fdt + slot.capacity;
     const total = edited.total;
     lib.u8.copyWithin(backup, fdt, fdt + total);
@@ -176,9 +183,12 @@ export function editFdt(blob: Uint8Array): FdtEditor {
     trimSlot(lib);
   }
 
-  /** Runs `edit` on the blob in wasm memory; the blob there has `extra` spare bytes. */
-  const apply = (extra: number, edit: (fdt: number) => void) =>
-    editInSlot(lib, edited, extra, edit);
+  /**
+   * Runs `edit` on the blob in wasm memory; the blob there has `extra` spare bytes. `atomic`:
+   * `edit` changes nothing when it fails (no backup needed).
+   */
+  const apply = (extra: number, atomic: boolean, edit: (fdt: number) => void) =>
+    editInSlot(lib, edited, extra, atomic, edit);
 
   const setProperty = (call: "fdt_setprop" | "fdt_setprop_inplace") =>
   (
@@ -189,8 +199,10 @@ export function editFdt(blob: Uint8Array): FdtEditor {
     const nameSize = utf8Size(name);
     /** Names the property in errors. */
     const where = () => `${path} ${name}`;
+    const inPlace = call === "fdt_setprop_inplace";
     const attempt = (extra: number) =>
-      apply(extra, (fdt) => {
+      // an in-place set writes only once every check passed
+      apply(extra, inPlace, (fdt) => {
         const node = pathOffset(lib, fdt, path);
         // the name: interned, or at the start of the scratch area with the value after it
         let namePtr = lib.name(name);
@@ -201,13 +213,10 @@ export function editFdt(blob: Uint8Array): FdtEditor {
           namePtr = lib.scratch(nameSize + 1 + value.length + 8);
           valuePtr = namePtr + lib.putString(namePtr, name, nameSize);
         }
-        lib.u8.set(value, valuePtr);
-        if (call === "fdt_setprop_inplace") {
-          // libfdt checks that the property exists with the same length before writing
-          const result = lib.fn.fdt_setprop_inplace(fdt, node, namePtr, valuePtr, value.length);
-          if (result >= 0) return;
-          // nothing was written: say why, naming the old length
-          const lenPtr = (valuePtr + value.length + 3) & ~3;
+        if (inPlace) {
+          // fdt_setprop_inplace: fdt_getprop, the same length, then the value copied over the
+          // old one (libfdt finds the same property again to do it)
+          const lenPtr = (valuePtr + 3) & ~3;
           const old = lib.fn.fdt_getprop(fdt, node, namePtr, lenPtr);
           const oldLen = lib.view.getInt32(lenPtr, true);
           if (old === 0) lib.check("fdt_getprop", oldLen, where());
@@ -219,9 +228,10 @@ export function editFdt(blob: Uint8Array): FdtEditor {
               -FDT_ERR_NOSPACE,
             );
           }
-          lib.check(call, result, where());
+          lib.u8.set(value, old);
           return;
         }
+        lib.u8.set(value, valuePtr);
         const result = lib.fn.fdt_setprop(fdt, node, namePtr, valuePtr, value.length);
         if ((result === -FDT_ERR_NOSPACE || result === -FDT_ERR_BADLAYOUT) && extra === 0) {
           throw new Grow();
@@ -248,13 +258,14 @@ export function editFdt(blob: Uint8Array): FdtEditor {
     setPropertyInPlace: setProperty("fdt_setprop_inplace"),
     nopNode(path: string): void {
       if (/^\/*$/.test(path)) throw new FdtError("fdt_nop_node", "cannot nop the root node");
-      apply(0, (fdt) => {
+      // fdt_nop_node finds the node's end before writing anything
+      apply(0, true, (fdt) => {
         const node = pathOffset(lib, fdt, path);
         lib.check("fdt_nop_node", lib.fn.fdt_nop_node(fdt, node), path);
       });
     },
     pack(): void {
-      apply(0, (fdt) => {
+      apply(0, false, (fdt) => {
         lib.check("fdt_pack", lib.fn.fdt_pack(fdt));
       });
     },
