@@ -4,7 +4,11 @@
  * the system libfdt (bench/native/dtb), in one run, with the ratio. Then the cold start of
  * `deno run -A main.ts create --dry-run examples/plain.cfg`.
  *
- * usage: deno run -A bench/dtb.ts [--iterations N] [--cold-runs N]
+ * Steady state is measured: xlite is warmed up first (JIT), then xlite and the native peer
+ * are timed in alternating rounds of `--iterations` DTBs each, so both sides see the same
+ * machine load; the medians and the median per-round ratio are printed, with the load.
+ *
+ * usage: deno run -A bench/dtb.ts [--iterations N] [--rounds N] [--warmup N] [--cold-runs N]
  *
  * @module
  */
@@ -16,9 +20,24 @@ import { layoutMemory } from "../lib/arm/memory_layout.ts";
 import { finaliseGuestDt } from "../lib/arm/finalise.ts";
 import { probeKernel, syntheticArm64Image } from "../lib/arm/kernel_image.ts";
 
-const args = parseArgs(Deno.args, { string: ["iterations", "cold-runs"] });
+const args = parseArgs(Deno.args, { string: ["iterations", "rounds", "warmup", "cold-runs"] });
 const iterations = Number(args.iterations ?? 2000);
+const rounds = Number(args.rounds ?? 5);
+const warmup = Number(args.warmup ?? 3000);
 const coldRuns = Number(args["cold-runs"] ?? 5);
+for (
+  const [flag, value, min] of [
+    ["--iterations", iterations, 1],
+    ["--rounds", rounds, 1],
+    ["--warmup", warmup, 0],
+    ["--cold-runs", coldRuns, 0],
+  ] as const
+) {
+  if (!Number.isInteger(value) || value < min) {
+    console.error(`bench/dtb.ts: ${flag} must be an integer >= ${min}`);
+    Deno.exit(2);
+  }
+}
 const root = new URL("..", import.meta.url).pathname;
 const peer = `${root}.build/dtb-peer/dtb_peer`;
 const xenVersion = { major: 4, minor: 19 };
@@ -91,10 +110,7 @@ function buildOnce(): Uint8Array {
 }
 
 const sample = buildOnce();
-for (let i = 0; i < 200; i++) buildOnce(); // warm-up (JIT, wasm instance)
-const t0 = performance.now();
-for (let i = 0; i < iterations; i++) buildOnce();
-const xliteSeconds = (performance.now() - t0) / 1000;
+for (let i = 0; i < warmup; i++) buildOnce(); // JIT (TurboFan), wasm tier-up, caches
 
 await new Deno.Command("bash", { args: [`${root}bench/native/dtb/build.sh`] }).output();
 const peerArgs = [
@@ -134,30 +150,63 @@ peerArgs[peerArgs.indexOf("--ramdisk") + 1] = `0x${layout.ramdisk!.start.toStrin
 const same = await new Deno.Command(peer, { args: peerArgs, stdout: "piped" }).output();
 const identical = same.stdout.length === sample.length &&
   same.stdout.every((b, i) => b === sample[i]);
-const timed = await new Deno.Command(peer, {
-  args: [...peerArgs, "--iterations", String(iterations)],
-  stdout: "piped",
-}).output();
-const nativeSeconds = Number(new TextDecoder().decode(timed.stdout).trim());
+
+/** Seconds for `iterations` xlite DTBs. */
+function timeXlite(): number {
+  const t0 = performance.now();
+  for (let i = 0; i < iterations; i++) buildOnce();
+  return (performance.now() - t0) / 1000;
+}
+
+/** Seconds for `iterations` native DTBs, as the peer times them (no process start). */
+async function timeNative(): Promise<number> {
+  const timed = await new Deno.Command(peer, {
+    args: [...peerArgs, "--iterations", String(iterations)],
+    stdout: "piped",
+  }).output();
+  return Number(new TextDecoder().decode(timed.stdout).trim());
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+const load = () => Deno.loadavg()[0].toFixed(2);
+const loadBefore = load();
+const xliteTimes: number[] = [];
+const nativeTimes: number[] = [];
+const ratios: number[] = [];
+for (let r = 0; r < rounds; r++) {
+  const x = timeXlite();
+  const n = await timeNative();
+  xliteTimes.push(x);
+  nativeTimes.push(n);
+  ratios.push(x / n);
+}
+const xliteSeconds = median(xliteTimes);
+const nativeSeconds = median(nativeTimes);
 
 const rate = (s: number) => iterations / s;
 console.log(
-  `guest DTB build+layout+finalise, ${iterations} iterations (§4.5 guest, ${sample.length} bytes)`,
+  `guest DTB build+layout+finalise (§4.5 guest, ${sample.length} bytes): ${rounds} alternating ` +
+    `rounds of ${iterations} after ${warmup} warm-up; load average ${loadBefore} -> ${load()} ` +
+    `on ${navigator.hardwareConcurrency} CPUs`,
 );
 console.log(
   `  xlite (libfdt-wasm): ${rate(xliteSeconds).toFixed(0).padStart(8)} DTBs/s  (${
     (xliteSeconds / iterations * 1e6).toFixed(1)
-  } µs each)`,
+  } µs each, median)`,
 );
 console.log(
   `  native (libfdt, C):  ${rate(nativeSeconds).toFixed(0).padStart(8)} DTBs/s  (${
     (nativeSeconds / iterations * 1e6).toFixed(1)
-  } µs each)`,
+  } µs each, median)`,
 );
 console.log(
-  `  ratio xlite/native time: ${
-    (xliteSeconds / nativeSeconds).toFixed(2)
-  }×   bytes identical: ${identical}`,
+  `  ratio xlite/native time: ${median(ratios).toFixed(2)}× median (rounds: ${
+    ratios.map((q) => q.toFixed(2)).join(" ")
+  })   bytes identical: ${identical}`,
 );
 
 const walls: number[] = [];
@@ -178,8 +227,10 @@ for (let i = 0; i < coldRuns; i++) {
   }
 }
 walls.sort((a, b) => a - b);
-console.log(
-  `cold start 'deno run -A main.ts create --dry-run examples/plain.cfg': median ${
-    walls[walls.length >> 1].toFixed(0)
-  } ms (min ${walls[0].toFixed(0)}, ${coldRuns} runs)`,
-);
+if (coldRuns > 0) {
+  console.log(
+    `cold start 'deno run -A main.ts create --dry-run examples/plain.cfg': median ${
+      walls[walls.length >> 1].toFixed(0)
+    } ms (min ${walls[0].toFixed(0)}, ${coldRuns} runs)`,
+  );
+}
