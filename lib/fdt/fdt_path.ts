@@ -74,10 +74,17 @@ function checkNodeOffset(offset: number): number {
   return nextTag(offset) === FDT_BEGIN_NODE ? nextOffset : -1;
 }
 
+/**
+ * The node `nextNode` found last and the end of its BEGIN_NODE tag: `fdt_next_node` checks
+ * the node it starts from again (`fdt_check_node_offset_`), which gives this same answer.
+ */
+let foundNode = -1;
+let foundNodeEnd = 0;
+
 /** `fdt_next_node` with a depth; the next node's offset, or -1 (including "none left"). */
 let depth = 0;
 function nextNode(offset: number): number {
-  let next = checkNodeOffset(offset);
+  let next = offset === foundNode ? foundNodeEnd : checkNodeOffset(offset);
   if (next < 0) return -1;
   for (;;) {
     offset = next;
@@ -86,6 +93,8 @@ function nextNode(offset: number): number {
     next = nextOffset;
     if (tag === FDT_BEGIN_NODE) {
       depth++;
+      foundNode = offset;
+      foundNodeEnd = next;
       return offset;
     }
     if (tag === FDT_END_NODE && --depth < 0) return -1; // no such subnode
@@ -141,6 +150,7 @@ export function fastPathOffset(u8: Uint8Array, dv: DataView, fdt: number, path: 
   view = dv;
   base = fdt + offStruct;
   structSize = size;
+  foundNode = -1;
   let offset = 0;
   let p = 0;
   while (p < end) {
