@@ -9,6 +9,7 @@
 import type { FdtWriter } from "./types.ts";
 import { FdtError, FdtNoSpaceError } from "./fdt_error.ts";
 import { libfdt, utf8Size } from "./libfdt_wasm.ts";
+import { finishSequential } from "./fdt_finish.ts";
 
 /** The largest buffer a writer accepts (the wasm memory is a fixed 16 MiB). */
 export const FDT_WRITER_MAX_SIZE = 8 * 1024 * 1024;
@@ -472,7 +473,8 @@ export function createFdtWriter(
           );
         }
         if (!rootDone) throw new FdtError("fdt_finish", "no root node");
-        check("fdt_finish", fn.fdt_finish(buf));
+        // libfdt's fdt_finish, done in JS when the buffer is as the writer left it
+        if (!finishSequential(u8, view, buf)) check("fdt_finish", fn.fdt_finish(buf));
         const total = fn.xlite_fdt_totalsize(buf);
         const blob = new Uint8Array(total);
         blob.set(u8.subarray(buf, buf + total));
