@@ -36,15 +36,39 @@ async function run(args: string[]): Promise<number> {
     const domids = flags.all
       ? xc.listDomains().filter((d) => d.domid !== 0 && !d.neverStop).map((d) => d.domid)
       : [await findDomain(xs, String(flags._[0]))];
-    for (const domid of domids) {
-      console.error(`Shutting down domain ${domid}`);
-      await shutdown.requestShutdown(xc, xs, domid);
+    // The death watch runs from the start, so a domain that shuts down (and is reaped) while
+    // the next one is asked is still reported as shut down; lines wait for "Waiting for".
+    const early: string[] = [];
+    let waiting = false;
+    const stop = new AbortController();
+    const deaths = flags.wait
+      ? shutdown.waitForDomainDeaths(
+        xc,
+        domids,
+        (fate) => {
+          const line = shutdown.fateMessage(fate);
+          if (waiting) console.error(line);
+          else early.push(line);
+        },
+        xs,
+        { signal: stop.signal },
+      )
+      : undefined;
+    try {
+      for (const domid of domids) {
+        console.error(`Shutting down domain ${domid}`);
+        await shutdown.requestShutdown(xc, xs, domid);
+      }
+    } catch (error) {
+      stop.abort();
+      await deaths;
+      throw error;
     }
-    if (flags.wait) {
+    if (deaths) {
       console.error(`Waiting for ${domids.length} domains`);
-      await shutdown.waitForDomainDeaths(xc, domids, (fate) => {
-        console.error(shutdown.fateMessage(fate));
-      });
+      waiting = true;
+      for (const line of early) console.error(line);
+      await deaths;
     }
   });
   return 0;

@@ -81,27 +81,45 @@ export function fateMessage(fate: DomainFate): string {
 
 /**
  * Waits until each of `domids` has shut down (reported with the guest's reason code) or is
- * gone/dying; calls `report` once per domain as it happens. Polls the hypervisor every
- * `intervalMs`.
+ * gone/dying; calls `report` once per domain as it happens. Looks again on every
+ * `@releaseDomain` event when `xs` is given (as libxl's death watch does, so a domain that
+ * shuts down is seen before a reaper destroys it), and every `intervalMs` anyway. Start it
+ * before sending the requests (as xl enables its death watch right after each request);
+ * `signal` stops it early.
  */
 export async function waitForDomainDeaths(
   xc: XenCtrl,
   domids: number[],
   report: (fate: DomainFate) => void,
-  intervalMs = 100,
+  xs?: XenstoreClient,
+  options: { intervalMs?: number; signal?: AbortSignal } = {},
 ): Promise<void> {
+  const intervalMs = options.intervalMs ?? 100;
   const pending = new Set(domids);
-  while (pending.size > 0) {
-    for (const domid of [...pending]) {
-      const info = xc.domainInfo(domid);
-      let fate: DomainFate | undefined;
-      if (!info || info.dying) fate = { domid, event: "destroyed" };
-      else if (info.shutdown) fate = { domid, event: "shutdown", reason: info.shutdownReason };
-      if (fate) {
-        pending.delete(domid);
-        report(fate);
+  const watch = xs ? await xs.watch("@releaseDomain") : undefined;
+  let event = watch?.next();
+  try {
+    while (pending.size > 0 && !options.signal?.aborted) {
+      for (const domid of [...pending]) {
+        const info = xc.domainInfo(domid);
+        let fate: DomainFate | undefined;
+        if (!info || info.dying) fate = { domid, event: "destroyed" };
+        else if (info.shutdown) fate = { domid, event: "shutdown", reason: info.shutdownReason };
+        if (fate) {
+          pending.delete(domid);
+          report(fate);
+        }
       }
+      if (pending.size === 0) break;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const tick = new Promise<"tick">((resolve) => {
+        timer = setTimeout(() => resolve("tick"), intervalMs);
+      });
+      const woke = await Promise.race(event ? [event.then(() => "event" as const), tick] : [tick]);
+      clearTimeout(timer);
+      if (woke === "event") event = watch?.next();
     }
-    if (pending.size > 0) await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  } finally {
+    await watch?.close();
   }
 }
