@@ -120,6 +120,13 @@ export function finaliseGuestDt(
 /** `u64Bytes(value)`: 8 big-endian bytes (`cpu_to_fdt64`). */
 function u64Value(value: bigint): Uint8Array {
   const bytes = new Uint8Array(8);
+  if (value >= 0n && value <= MAX_EXACT) {
+    // exact as a double: no BigInt arithmetic (each BigInt operation allocates)
+    const n = Number(value);
+    putCell(bytes, 0, Math.floor(n / CELL));
+    putCell(bytes, 4, n % CELL);
+    return bytes;
+  }
   putCell(bytes, 0, Number(BigInt.asUintN(64, value) >> 32n));
   putCell(bytes, 4, Number(BigInt.asUintN(32, value)));
   return bytes;
@@ -142,11 +149,22 @@ function rootRegValue(ranges: readonly { base: bigint; size: bigint }[]): Uint8A
 
 /** `cellsOf(value, count)` as big-endian bytes at `at`: most significant cell first, truncated. */
 function putValueCells(bytes: Uint8Array, at: number, value: bigint, count: number): void {
+  if (count === 2 && value >= 0n && value <= MAX_EXACT) {
+    const n = Number(value); // exact: no BigInt arithmetic
+    putCell(bytes, at, Math.floor(n / CELL));
+    putCell(bytes, at + 4, n % CELL);
+    return;
+  }
   for (let i = count - 1; i >= 0; i--) {
     putCell(bytes, at + i * 4, Number(value & 0xffff_ffffn));
     value >>= 32n;
   }
 }
+
+/** 2^32, one cell. */
+const CELL = 0x1_0000_0000;
+/** 2^53: up to here a u64 is exact as a double. */
+const MAX_EXACT = 1n << 53n;
 
 function putCell(bytes: Uint8Array, at: number, cell: number): void {
   bytes[at] = cell >>> 24;

@@ -482,8 +482,17 @@ export function rootReg(base: bigint, size: bigint): number[] {
   return cells;
 }
 
+/** 2^53: up to here a u64 is exact as a double. */
+const MAX_EXACT = 1n << 53n;
+
 /** `cellsOf(value, count)` written into `cells` from `at` (no intermediate arrays). */
 function putCells(cells: number[], at: number, value: bigint, count: number): void {
+  if (count === 2 && value >= 0n && value <= MAX_EXACT) {
+    const n = Number(value); // exact as a double: no BigInt arithmetic (each one allocates)
+    cells[at] = Math.floor(n / 0x1_0000_0000);
+    cells[at + 1] = n % 0x1_0000_0000;
+    return;
+  }
   for (let i = count - 1; i >= 0; i--) {
     cells[at + i] = Number(value & 0xffff_ffffn);
     value >>= 32n;
