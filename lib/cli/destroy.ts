@@ -18,7 +18,7 @@ options:
   -h, --help    this text`;
 
 /** xl's refusal for domain 0 without -f (printed as is). */
-export const NOT_DESTROYING_DOM0 = "Not destroying domain 0; use -f to force.\n" +
+export const NOT_DESTROYING_DOM0: string = "Not destroying domain 0; use -f to force.\n" +
   "This can only be done when using a disaggregated hardware domain and toolstack.\n";
 
 async function run(args: string[]): Promise<number> {

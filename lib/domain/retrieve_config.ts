@@ -13,7 +13,8 @@ import { SCHEDULER_NAMES, XEN_SCHEDULER_CREDIT, XEN_SCHEDULER_CREDIT2 } from "..
 import type { XenstoreOps } from "../xenstore/mod.ts";
 import type { JsonValue } from "./yajl.ts";
 
-type JsonObject = { [key: string]: JsonValue };
+/** A JSON object (keys in order). */
+export type JsonObject = { [key: string]: JsonValue };
 
 /** Where libxl keeps a domain's stored data (`libxl__userdata_path`). */
 export function userdataPath(domid: number, uuid: string, key = "libxl-json"): string {

@@ -15,6 +15,7 @@ export const NO_XEN_MESSAGE = "no Xen hypervisor here; use --dry-run";
 export class NoXenError extends XliteError {
   /** What was missing (a library, a device). */
   readonly reason: string;
+  /** `reason` names what is missing, e.g. "/dev/xen/privcmd not found". */
   constructor(reason: string) {
     super(`${NO_XEN_MESSAGE} (${reason})`);
     this.name = "NoXenError";
@@ -28,6 +29,7 @@ export class XenCallError extends XliteError {
   readonly call: string;
   /** errno name, or `""` when not known. */
   readonly errno: string;
+  /** `call` failed while doing `what` (e.g. "pausing domain 3") with errno name `errno`. */
   constructor(call: string, what: string, errno: string) {
     super(`${what} failed: ${call}: ${errno ? `${errno} (${errnoText(errno)})` : "error"}`);
     this.name = "XenCallError";
