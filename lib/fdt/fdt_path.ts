@@ -24,106 +24,97 @@ const INT_MAX = 0x7fff_ffff;
 const SLASH = 0x2f;
 const AT = 0x40;
 
-/** The blob being walked: struct block base (absolute) and size. */
-let base = 0;
-let structSize = 0;
-let bytes: Uint8Array;
-let view: DataView;
-/** `fdt_next_tag`'s `*nextoffset` of the last `nextTag` call. */
-let nextOffset = 0;
-
 /**
- * `fdt_next_tag` for a tag libfdt accepts without complaint; -1 for anything else (a tag
- * or name running past the struct block, an unknown tag, `FDT_END`).
+ * The end of the tag at struct offset `offset` (`fdt_next_tag`'s `*nextoffset`, aligned) for a
+ * tag libfdt accepts without complaint, with its kind in `tagOut[0]`; -1 for anything else (a
+ * tag or name running past the struct block, an unknown tag, `FDT_END`).
  */
-function nextTag(offset: number): number {
-  if (offset + 4 > structSize) return -1;
+function nextTag(
+  u8: Uint8Array,
+  view: DataView,
+  base: number,
+  size: number,
+  offset: number,
+  tagOut: Int32Array,
+): number {
+  if (offset + 4 > size) return -1;
   const tag = view.getUint32(base + offset);
-  const start = offset;
   offset += 4;
-  switch (tag) {
-    case FDT_BEGIN_NODE: {
-      // the name, NUL included, must end inside the struct block
-      while (offset < structSize && bytes[base + offset] !== 0) offset++;
-      if (offset >= structSize) return -1;
-      offset++;
-      break;
-    }
-    case FDT_PROP: {
-      if (offset + 4 > structSize) return -1;
-      const len = view.getUint32(base + offset);
-      const sum = len + offset;
-      if (sum >= INT_MAX) return -1;
-      offset += 8 + len;
-      break;
-    }
-    case FDT_END_NODE:
-    case FDT_NOP:
-      break;
-    default:
-      return -1; // FDT_END or garbage: libfdt decides
+  if (tag === FDT_BEGIN_NODE) {
+    // the name, NUL included, must end inside the struct block
+    while (offset < size && u8[base + offset] !== 0) offset++;
+    if (offset >= size) return -1;
+    offset++;
+  } else if (tag === FDT_PROP) {
+    if (offset + 4 > size) return -1;
+    const len = view.getUint32(base + offset);
+    if (len + offset >= INT_MAX) return -1;
+    offset += 8 + len;
+    if (offset > size) return -1;
+  } else if (tag !== FDT_END_NODE && tag !== FDT_NOP) {
+    return -1; // FDT_END or garbage: libfdt decides
   }
-  if (offset > structSize || offset - start < 0) return -1;
-  nextOffset = (offset + 3) & ~3;
-  return tag;
+  tagOut[0] = tag;
+  return (offset + 3) & ~3;
 }
 
-/** `fdt_check_node_offset_`: the end of the BEGIN_NODE tag at `offset`, or -1. */
-function checkNodeOffset(offset: number): number {
-  if (offset < 0 || offset % 4 !== 0) return -1;
-  return nextTag(offset) === FDT_BEGIN_NODE ? nextOffset : -1;
-}
-
-/**
- * The node `nextNode` found last and the end of its BEGIN_NODE tag: `fdt_next_node` checks
- * the node it starts from again (`fdt_check_node_offset_`), which gives this same answer.
- */
-let foundNode = -1;
-let foundNodeEnd = 0;
-
-/** `fdt_next_node` with a depth; the next node's offset, or -1 (including "none left"). */
-let depth = 0;
-function nextNode(offset: number): number {
-  let next = offset === foundNode ? foundNodeEnd : checkNodeOffset(offset);
-  if (next < 0) return -1;
-  for (;;) {
-    offset = next;
-    const tag = nextTag(offset);
-    if (tag < 0) return -1;
-    next = nextOffset;
-    if (tag === FDT_BEGIN_NODE) {
-      depth++;
-      foundNode = offset;
-      foundNodeEnd = next;
-      return offset;
-    }
-    if (tag === FDT_END_NODE && --depth < 0) return -1; // no such subnode
-  }
-}
-
-/** `fdt_nodename_eq_` for `path[from, to)` (ASCII) against the node at `offset`. */
-function nameEquals(offset: number, path: string, from: number, to: number): boolean {
+/** `fdt_nodename_eq_` for `path[from, to)` (ASCII) against the node at struct `offset`. */
+function nameEquals(
+  u8: Uint8Array,
+  base: number,
+  offset: number,
+  path: string,
+  from: number,
+  to: number,
+): boolean {
   const name = base + offset + 4;
   const len = to - from;
   // the name is NUL-terminated (nextTag checked): a NUL before `len` bytes is a short name
   for (let i = 0; i < len; i++) {
-    if (bytes[name + i] !== path.charCodeAt(from + i)) return false; // incl. NUL vs non-NUL
+    if (u8[name + i] !== path.charCodeAt(from + i)) return false; // incl. NUL vs non-NUL
   }
-  const after = bytes[name + len];
+  const after = u8[name + len];
   if (after === 0) return true;
   if (after !== AT) return false;
   for (let i = from; i < to; i++) if (path.charCodeAt(i) === AT) return false;
   return true;
 }
 
-/** `fdt_subnode_offset_namelen`; -1 when not found or on any anomaly. */
-function subnodeOffset(offset: number, path: string, from: number, to: number): number {
-  depth = 0;
-  while (offset >= 0 && depth >= 0) {
-    if (depth === 1 && nameEquals(offset, path, from, to)) return offset;
-    offset = nextNode(offset);
+const tag = new Int32Array(1);
+
+/**
+ * `fdt_subnode_offset_namelen(fdt, parent, path + from, to - from)`; -1 when not found or on
+ * any anomaly. libfdt's loop (`fdt_next_node` from each node it returns, which re-checks that
+ * node's BEGIN_NODE tag first) reads the same tags in the same order as this linear scan:
+ * the parent's BEGIN_NODE tag, then every tag after it, depth counted, names compared at
+ * depth 1, until the parent's END_NODE.
+ */
+function subnodeOffset(
+  u8: Uint8Array,
+  view: DataView,
+  base: number,
+  size: number,
+  parent: number,
+  path: string,
+  from: number,
+  to: number,
+): number {
+  // fdt_check_node_offset_(parent)
+  if (parent < 0 || parent % 4 !== 0) return -1;
+  let next = nextTag(u8, view, base, size, parent, tag);
+  if (next < 0 || tag[0] !== FDT_BEGIN_NODE) return -1;
+  let depth = 0;
+  for (;;) {
+    const offset = next;
+    next = nextTag(u8, view, base, size, offset, tag);
+    if (next < 0) return -1;
+    const kind = tag[0];
+    if (kind === FDT_BEGIN_NODE) {
+      if (++depth === 1 && nameEquals(u8, base, offset, path, from, to)) return offset;
+    } else if (kind === FDT_END_NODE && --depth < 0) {
+      return -1; // no such subnode
+    }
   }
-  return -1;
 }
 
 /**
@@ -146,11 +137,7 @@ export function fastPathOffset(u8: Uint8Array, dv: DataView, fdt: number, path: 
   if (totalSize >= INT_MAX) return -1;
   const size = dv.getUint32(fdt + 36);
   if (offStruct + size > totalSize || fdt + totalSize > u8.length) return -1;
-  bytes = u8;
-  view = dv;
-  base = fdt + offStruct;
-  structSize = size;
-  foundNode = -1;
+  const base = fdt + offStruct;
   let offset = 0;
   let p = 0;
   while (p < end) {
@@ -160,7 +147,7 @@ export function fastPathOffset(u8: Uint8Array, dv: DataView, fdt: number, path: 
     }
     let q = path.indexOf("/", p);
     if (q < 0) q = end;
-    offset = subnodeOffset(offset, path, p, q);
+    offset = subnodeOffset(u8, dv, base, size, offset, path, p, q);
     if (offset < 0) return -1;
     p = q;
   }
