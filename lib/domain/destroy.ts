@@ -4,7 +4,8 @@
  * (backend `online=0`, `state=5`, wait for `state=6` up to 10 s each, then clean the
  * directories even when a backend never answers); remove `/vm/<uuid>`, `/local/domain/<domid>`,
  * `/libxl/<domid>` and the stored userdata files; then `xc_domain_destroy`. Block hotplug
- * scripts are not run (libxl runs the `block` script's `remove` for a PV disk).
+ * scripts are not run (libxl runs the `block` script's `remove` for a PV disk; on the testbed
+ * a file-backed disk's loop device is released all the same once blkback lets go of it).
  *
  * @module
  */
