@@ -95,8 +95,12 @@ export function finaliseGuestDt(
   }
   const editor = options.openEditor(blob);
   if (layout.ramdisk) {
-    editor.setPropertyInPlace("/chosen", "linux,initrd-start", u64Value(layout.ramdisk.start));
-    editor.setPropertyInPlace("/chosen", "linux,initrd-end", u64Value(layout.ramdisk.end));
+    // both values in one array (each typed array is a separate allocation)
+    const initrd = new Uint8Array(16);
+    putU64(initrd, 0, layout.ramdisk.start);
+    putU64(initrd, 8, layout.ramdisk.end);
+    editor.setPropertyInPlace("/chosen", "linux,initrd-start", initrd.subarray(0, 8));
+    editor.setPropertyInPlace("/chosen", "linux,initrd-end", initrd.subarray(8, 16));
   }
   const regions = extendedRegions(
     layout.banks,
@@ -108,28 +112,31 @@ export function finaliseGuestDt(
     ? ["The extended regions cannot be allocated, not enough space"]
     : [];
   const hypervisorReg = [{ base: GUEST_GNTTAB_BASE, size: GUEST_GNTTAB_SIZE }, ...regions];
-  editor.setProperty("/hypervisor", "reg", rootRegValue(hypervisorReg));
+  // the hypervisor reg, then each bank's reg, in one array
+  const regs = rootRegValue([...hypervisorReg, ...layout.banks]);
+  const rangeBytes = (GUEST_ROOT_ADDRESS_CELLS + GUEST_ROOT_SIZE_CELLS) * 4;
+  let at = hypervisorReg.length * rangeBytes;
+  editor.setProperty("/hypervisor", "reg", regs.subarray(0, at));
   for (const bank of layout.banks) {
     const path = `/memory@${bank.base.toString(16)}`;
     if (bank.size === 0n) editor.nopNode(path);
-    else editor.setPropertyInPlace(path, "reg", rootRegValue([bank]));
+    else editor.setPropertyInPlace(path, "reg", regs.subarray(at, at + rangeBytes));
+    at += rangeBytes;
   }
   return { blob: editor.blob(), hypervisorReg, warnings };
 }
 
-/** `u64Bytes(value)`: 8 big-endian bytes (`cpu_to_fdt64`). */
-function u64Value(value: bigint): Uint8Array {
-  const bytes = new Uint8Array(8);
+/** `u64Bytes(value)` written at `at`: 8 big-endian bytes (`cpu_to_fdt64`). */
+function putU64(bytes: Uint8Array, at: number, value: bigint): void {
   if (value >= 0n && value <= MAX_EXACT) {
     // exact as a double: no BigInt arithmetic (each BigInt operation allocates)
     const n = Number(value);
-    putCell(bytes, 0, Math.floor(n / CELL));
-    putCell(bytes, 4, n % CELL);
-    return bytes;
+    putCell(bytes, at, Math.floor(n / CELL));
+    putCell(bytes, at + 4, n % CELL);
+    return;
   }
-  putCell(bytes, 0, Number(BigInt.asUintN(64, value) >> 32n));
-  putCell(bytes, 4, Number(BigInt.asUintN(32, value)));
-  return bytes;
+  putCell(bytes, at, Number(BigInt.asUintN(64, value) >> 32n));
+  putCell(bytes, at + 4, Number(BigInt.asUintN(32, value)));
 }
 
 /**

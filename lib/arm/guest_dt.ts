@@ -237,8 +237,9 @@ export function chosenNode(
   w.beginNode("chosen");
   if (cmdline !== undefined) w.propertyString("bootargs", cmdline);
   if (hasRamdisk) {
-    w.property("linux,initrd-start", new Uint8Array(8));
-    w.property("linux,initrd-end", new Uint8Array(8));
+    // 8 zero bytes each (a u64 0: the same bytes, without a typed array per value)
+    w.propertyU64("linux,initrd-start", 0n);
+    w.propertyU64("linux,initrd-end", 0n);
   }
   w.property("rng-seed", seed ?? crypto.getRandomValues(new Uint8Array(RNG_SEED_SIZE)));
   w.endNode();

@@ -79,6 +79,10 @@ function listAdd(
 
 const U64_MAX = (1n << 64n) - 1n;
 const U64_LOW = 0xffff_ffffn;
+/** 2^53: up to here a u64 is exact as a double. */
+const MAX_EXACT = 1n << 53n;
+/** 2^32, one cell. */
+const CELL = 0x1_0000_0000;
 
 /** Frees the buffers of writers dropped without `finish()` or `abort()`. */
 const abandoned = new FinalizationRegistry<number>((ptr) => libfdt().fn.free(ptr));
@@ -250,6 +254,13 @@ export function createFdtWriter(
     }
   };
   const putU64 = (ptr: number, value: bigint) => {
+    if (value <= MAX_EXACT) {
+      // exact as a double (checked >= 0): no BigInt arithmetic, which allocates
+      const n = Number(value);
+      view.setUint32(ptr, Math.floor(n / CELL));
+      view.setUint32(ptr + 4, n % CELL);
+      return;
+    }
     view.setUint32(ptr, Number(value >> 32n));
     view.setUint32(ptr + 4, Number(value & U64_LOW));
   };
