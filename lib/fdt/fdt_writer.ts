@@ -43,11 +43,15 @@ interface OpenNode {
   /** The full path, made on first use (only error texts need it). */
   fullPath: string | undefined;
   hasChild: boolean;
-  /** Property names so far; `propertySet` mirrors them once there are many. */
-  properties: string[];
+  /**
+   * Where this node's property names start in the writer's `NameStack` of properties (they
+   * run to its end while the node is the innermost open one); `propertySet` holds them too
+   * once there are many.
+   */
+  propertyStart: number;
   propertySet: Set<string> | undefined;
-  /** Child names, made on the first child (most nodes are leaves); `childSet` as above. */
-  children: string[] | undefined;
+  /** The same for the names of its children, in the writer's stack of child names. */
+  childStart: number;
   childSet: Set<string> | undefined;
 }
 
@@ -60,21 +64,32 @@ const validNames = new Map<string, number>();
 /** Up to this many names a node's list is searched directly; past it, through a Set. */
 const SMALL_LIST = 8;
 
-function listHas(list: string[], set: Set<string> | undefined, name: string): boolean {
+/**
+ * Whether `name` is among `stack[start..]` (or in `set`, made once they were many). Names of
+ * the innermost open node are the top of a writer-wide stack: a node's names are dropped
+ * when it ends, which leaves its parent's on top again (no list per node).
+ */
+function listHas(
+  stack: string[],
+  start: number,
+  set: Set<string> | undefined,
+  name: string,
+): boolean {
   if (set !== undefined) return set.has(name);
-  for (let i = 0; i < list.length; i++) if (list[i] === name) return true;
+  for (let i = start; i < stack.length; i++) if (stack[i] === name) return true;
   return false;
 }
 
-/** Adds `name` to `list`; returns the Set to keep (made when the list grows long). */
+/** Pushes `name`; returns the Set to keep (made when the node's names grow many). */
 function listAdd(
-  list: string[],
+  stack: string[],
+  start: number,
   set: Set<string> | undefined,
   name: string,
 ): Set<string> | undefined {
-  list.push(name);
+  stack.push(name);
   if (set !== undefined) return set.add(name);
-  return list.length > SMALL_LIST ? new Set(list) : undefined;
+  return stack.length - start > SMALL_LIST ? new Set(stack.slice(start)) : undefined;
 }
 
 const U64_MAX = (1n << 64n) - 1n;
@@ -154,6 +169,9 @@ export function createFdtWriter(
   let rootDone = false;
   /** The innermost open node. */
   let top: OpenNode | undefined;
+  /** Property and child names of the open nodes, innermost last (see `listHas`). */
+  const propertyNames: string[] = [];
+  const childNames: string[] = [];
 
   /** Throws unless the writer is still open (every call starts here). */
   const enter = (name: string) => {
@@ -205,7 +223,7 @@ export function createFdtWriter(
         `property "${name}" of ${pathOf(node)} follows a child node (properties come first)`,
       );
     }
-    if (listHas(node.properties, node.propertySet, name)) {
+    if (listHas(propertyNames, node.propertyStart, node.propertySet, name)) {
       throw new FdtError("fdt_property", `duplicate property "${name}" in ${pathOf(node)}`);
     }
     return node;
@@ -235,7 +253,7 @@ export function createFdtWriter(
   const emit = (node: OpenNode, name: string, valuePtr: number, length: number) => {
     const result = fn.fdt_property(buf, namePtr, valuePtr, length);
     if (result < 0) checkAt("fdt_property", result, node, name);
-    node.propertySet = listAdd(node.properties, node.propertySet, name);
+    node.propertySet = listAdd(propertyNames, node.propertyStart, node.propertySet, name);
   };
 
   const checkCell = (name: string, cell: number) => {
@@ -416,7 +434,7 @@ export function createFdtWriter(
           if (name.includes("/")) {
             throw new FdtError("fdt_begin_node", `node name "${name}" contains '/'`);
           }
-          if (parent.children !== undefined && listHas(parent.children, parent.childSet, name)) {
+          if (listHas(childNames, parent.childStart, parent.childSet, name)) {
             throw new FdtError(
               "fdt_begin_node",
               `duplicate node "${name}" in ${pathOf(parent)}`,
@@ -428,9 +446,9 @@ export function createFdtWriter(
           parent,
           fullPath: undefined,
           hasChild: false,
-          properties: [],
+          propertyStart: 0,
           propertySet: undefined,
-          children: undefined,
+          childStart: 0,
           childSet: undefined,
         };
         finishReserveMap();
@@ -444,8 +462,10 @@ export function createFdtWriter(
         if (result < 0) checkAt("fdt_begin_node", result, node);
         if (parent) {
           parent.hasChild = true;
-          parent.childSet = listAdd(parent.children ??= [], parent.childSet, name);
+          parent.childSet = listAdd(childNames, parent.childStart, parent.childSet, name);
         }
+        node.propertyStart = propertyNames.length;
+        node.childStart = childNames.length;
         top = node;
       } catch (error) {
         fail(error);
@@ -458,6 +478,9 @@ export function createFdtWriter(
         if (!node) throw new FdtError("fdt_end_node", "no open node (unbalanced endNode)");
         const result = fn.fdt_end_node(buf);
         if (result < 0) checkAt("fdt_end_node", result, node);
+        // its names are done with: the parent's are on top of the stacks again
+        propertyNames.length = node.propertyStart;
+        childNames.length = node.childStart;
         top = node.parent;
         if (top === undefined) rootDone = true;
       } catch (error) {
