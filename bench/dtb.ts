@@ -22,7 +22,7 @@ import { probeKernel, syntheticArm64Image } from "../lib/arm/kernel_image.ts";
 
 const args = parseArgs(Deno.args, { string: ["iterations", "rounds", "warmup", "cold-runs"] });
 const iterations = Number(args.iterations ?? 2000);
-const rounds = Number(args.rounds ?? 5);
+const rounds = Number(args.rounds ?? 7);
 const warmup = Number(args.warmup ?? 3000);
 const coldRuns = Number(args["cold-runs"] ?? 5);
 for (
