@@ -45,7 +45,7 @@ interface OpenNode {
   hasChild: boolean;
   /**
    * Where this node's property names start in the writer's `NameStack` of properties (they
-   * run to its end while the node is the innermost open one); `propertySet` holds them too
+   * run to its top while the node is the innermost open one); `propertySet` holds them too
    * once there are many.
    */
   propertyStart: number;
@@ -65,31 +65,28 @@ const validNames = new Map<string, number>();
 const SMALL_LIST = 8;
 
 /**
- * Whether `name` is among `stack[start..]` (or in `set`, made once they were many). Names of
- * the innermost open node are the top of a writer-wide stack: a node's names are dropped
- * when it ends, which leaves its parent's on top again (no list per node).
+ * Names of the open nodes, innermost last: the innermost node's names are the top of the
+ * stack, from its `start` to `top`. A node's names are dropped when it ends (`top` goes back),
+ * which leaves its parent's on top again, so no node needs a list of its own.
  */
-function listHas(
-  stack: string[],
-  start: number,
-  set: Set<string> | undefined,
-  name: string,
-): boolean {
-  if (set !== undefined) return set.has(name);
-  for (let i = start; i < stack.length; i++) if (stack[i] === name) return true;
-  return false;
-}
+class NameStack {
+  names: string[] = [];
+  top = 0;
 
-/** Pushes `name`; returns the Set to keep (made when the node's names grow many). */
-function listAdd(
-  stack: string[],
-  start: number,
-  set: Set<string> | undefined,
-  name: string,
-): Set<string> | undefined {
-  stack.push(name);
-  if (set !== undefined) return set.add(name);
-  return stack.length - start > SMALL_LIST ? new Set(stack.slice(start)) : undefined;
+  /** Whether `name` is among `names[start..top)` (or in `set`, made once they were many). */
+  has(start: number, set: Set<string> | undefined, name: string): boolean {
+    if (set !== undefined) return set.has(name);
+    const names = this.names;
+    for (let i = start; i < this.top; i++) if (names[i] === name) return true;
+    return false;
+  }
+
+  /** Pushes `name`; returns the Set to keep (made when the node's names grow many). */
+  add(start: number, set: Set<string> | undefined, name: string): Set<string> | undefined {
+    this.names[this.top++] = name;
+    if (set !== undefined) return set.add(name);
+    return this.top - start > SMALL_LIST ? new Set(this.names.slice(start, this.top)) : undefined;
+  }
 }
 
 const U64_MAX = (1n << 64n) - 1n;
@@ -169,9 +166,9 @@ export function createFdtWriter(
   let rootDone = false;
   /** The innermost open node. */
   let top: OpenNode | undefined;
-  /** Property and child names of the open nodes, innermost last (see `listHas`). */
-  const propertyNames: string[] = [];
-  const childNames: string[] = [];
+  /** Property and child names of the open nodes, innermost last. */
+  const propertyNames = new NameStack();
+  const childNames = new NameStack();
 
   /** Throws unless the writer is still open (every call starts here). */
   const enter = (name: string) => {
@@ -223,7 +220,7 @@ export function createFdtWriter(
         `property "${name}" of ${pathOf(node)} follows a child node (properties come first)`,
       );
     }
-    if (listHas(propertyNames, node.propertyStart, node.propertySet, name)) {
+    if (propertyNames.has(node.propertyStart, node.propertySet, name)) {
       throw new FdtError("fdt_property", `duplicate property "${name}" in ${pathOf(node)}`);
     }
     return node;
@@ -253,7 +250,7 @@ export function createFdtWriter(
   const emit = (node: OpenNode, name: string, valuePtr: number, length: number) => {
     const result = fn.fdt_property(buf, namePtr, valuePtr, length);
     if (result < 0) checkAt("fdt_property", result, node, name);
-    node.propertySet = listAdd(propertyNames, node.propertyStart, node.propertySet, name);
+    node.propertySet = propertyNames.add(node.propertyStart, node.propertySet, name);
   };
 
   const checkCell = (name: string, cell: number) => {
@@ -434,7 +431,7 @@ export function createFdtWriter(
           if (name.includes("/")) {
             throw new FdtError("fdt_begin_node", `node name "${name}" contains '/'`);
           }
-          if (listHas(childNames, parent.childStart, parent.childSet, name)) {
+          if (childNames.has(parent.childStart, parent.childSet, name)) {
             throw new FdtError(
               "fdt_begin_node",
               `duplicate node "${name}" in ${pathOf(parent)}`,
@@ -462,10 +459,10 @@ export function createFdtWriter(
         if (result < 0) checkAt("fdt_begin_node", result, node);
         if (parent) {
           parent.hasChild = true;
-          parent.childSet = listAdd(childNames, parent.childStart, parent.childSet, name);
+          parent.childSet = childNames.add(parent.childStart, parent.childSet, name);
         }
-        node.propertyStart = propertyNames.length;
-        node.childStart = childNames.length;
+        node.propertyStart = propertyNames.top;
+        node.childStart = childNames.top;
         top = node;
       } catch (error) {
         fail(error);
@@ -479,8 +476,8 @@ export function createFdtWriter(
         const result = fn.fdt_end_node(buf);
         if (result < 0) checkAt("fdt_end_node", result, node);
         // its names are done with: the parent's are on top of the stacks again
-        propertyNames.length = node.propertyStart;
-        childNames.length = node.childStart;
+        propertyNames.top = node.propertyStart;
+        childNames.top = node.childStart;
         top = node.parent;
         if (top === undefined) rootDone = true;
       } catch (error) {
