@@ -6,24 +6,7 @@
  * @module
  */
 import type { DiskSpec } from "./types.ts";
-
-/** yajl_string_encode: `"` `\` and control characters escaped, `/` and non-ASCII kept. */
-function jsonString(s: string): string {
-  let out = '"';
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 0x22) out += '\\"';
-    else if (c === 0x5c) out += "\\\\";
-    else if (c >= 0x20) out += s[i];
-    else if (c === 0x08) out += "\\b";
-    else if (c === 0x0c) out += "\\f";
-    else if (c === 0x0a) out += "\\n";
-    else if (c === 0x0d) out += "\\r";
-    else if (c === 0x09) out += "\\t";
-    else out += "\\u00" + c.toString(16).toUpperCase().padStart(2, "0");
-  }
-  return out + '"';
-}
+import { yajlString as jsonString } from "../json/yajl.ts";
 
 /** libxl_defbool_to_string: "True" / "False" (the default is omitted). */
 function defbool(b: boolean): string {

@@ -12,7 +12,7 @@ import { XliteError } from "../errors.ts";
 import { domainName } from "./resolve.ts";
 import { findDomain } from "./find_domain.ts";
 import { retrieveDomainConfig } from "./retrieve_config.ts";
-import { type JsonValue, yajlBeautify } from "./yajl.ts";
+import { type JsonValue, yajlBeautify } from "../json/yajl.ts";
 
 /** One listed domain: what Xen says and its xenstore name (`undefined` when it has none). */
 export interface DomainRow {

@@ -9,6 +9,7 @@
  */
 import type { DomainConfig, VirtioDevice } from "../config/types.ts";
 import { diskToLibxlJson } from "../disk/mod.ts";
+import { type JsonValue, yajlBeautify } from "../json/yajl.ts";
 
 /** A JSON value with key order kept (objects as entry lists). */
 export type XlJson = string | number | XlJson[] | XlObject;
@@ -25,37 +26,9 @@ const obj = (entries: [string, XlJson | undefined][]): XlObject => ({
 const defbool = (value: boolean | undefined) =>
   value === undefined ? undefined : value ? "True" : "False";
 
-/** yajl_string_encode: `"`, `\` and control characters escaped; `/` and non-ASCII kept. */
-function yajlString(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const c = ch.charCodeAt(0);
-    if (ch === '"') out += '\\"';
-    else if (ch === "\\") out += "\\\\";
-    else if (c >= 0x20) out += ch;
-    else if (c === 0x08) out += "\\b";
-    else if (c === 0x0c) out += "\\f";
-    else if (c === 0x0a) out += "\\n";
-    else if (c === 0x0d) out += "\\r";
-    else if (c === 0x09) out += "\\t";
-    else out += "\\u00" + c.toString(16).toUpperCase().padStart(2, "0");
-  }
-  return out + '"';
-}
-
 /** Prints `value` as yajl with beautify on does (no final newline). */
-export function printYajl(value: XlJson, indent = ""): string {
-  const inner = indent + "    ";
-  if (typeof value === "string") return yajlString(value);
-  if (typeof value === "number") return String(value);
-  if (Array.isArray(value)) {
-    if (value.length === 0) return `[\n\n${indent}]`;
-    return `[\n${value.map((v) => inner + printYajl(v, inner)).join(",\n")}\n${indent}]`;
-  }
-  if (value.entries.length === 0) return `{\n\n${indent}}`;
-  return `{\n${
-    value.entries.map(([k, v]) => `${inner}${yajlString(k)}: ${printYajl(v, inner)}`).join(",\n")
-  }\n${indent}}`;
+export function printYajl(value: XlJson): string {
+  return yajlBeautify(toPlain(value) as JsonValue);
 }
 
 /** Plain JSON (from `JSON.parse`) as an ordered value. */

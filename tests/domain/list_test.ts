@@ -9,7 +9,7 @@ import {
 } from "../../lib/domain/list.ts";
 import { setOrdered } from "../../lib/domain/retrieve_config.ts";
 import { fateMessage } from "../../lib/domain/shutdown.ts";
-import { type JsonValue, yajlBeautify } from "../../lib/domain/yajl.ts";
+import { type JsonValue, yajlBeautify } from "../../lib/json/yajl.ts";
 import type { DomainInfo } from "../../lib/xen/domain_info.ts";
 
 function info(overrides: Partial<DomainInfo>): DomainInfo {

@@ -1,5 +1,5 @@
 /**
- * JSON text the way libxl prints it: yajl's generator with beautify on (4-space indent,
+ * JSON text the way libxl and xl print it: yajl's generator with beautify on (4-space indent,
  * `"key": value`, an empty map as `{` newline newline `}`, `/` and non-ASCII unescaped).
  *
  * @module
