@@ -11,6 +11,7 @@ export class XliteError extends Error {
   readonly exitCode: number;
   /** When true, `message` is printed verbatim (no `xlite: ` prefix): xl's own texts. */
   readonly verbatim: boolean;
+  /** `message` is the one line the user sees; exit code 1 unless given. */
   constructor(message: string, options: { exitCode?: number; verbatim?: boolean } = {}) {
     super(message);
     this.name = "XliteError";
@@ -21,6 +22,7 @@ export class XliteError extends Error {
 
 /** Wrong command-line usage: exit code 2, as xl and most tools do. */
 export class UsageError extends XliteError {
+  /** `message` names the command and what is wrong with its arguments. */
   constructor(message: string) {
     super(message, { exitCode: 2 });
     this.name = "UsageError";
