@@ -25,7 +25,9 @@ export interface ParseOptions {
 
 /** Parsed arguments: positionals under `_`, flags by their long name. */
 export interface Args {
+  /** Positional arguments, in order. */
   _: string[];
+  /** Each flag's value by its long name. */
   [flag: string]: unknown;
 }
 
