@@ -28,11 +28,16 @@ function insertAfter(object: JsonObject, after: string, key: string, value: Json
 /**
  * The text libxl stores for a domain built from `config`: the config as the user gave it
  * (what `xl -N` prints), plus what libxl filled in (`libxl__update_domain_configuration`):
- * the uuid, `c_info.domid` (`INVALID_DOMID`) and `b_info.video_memkb` (0 for PVH). yajl's
+ * the uuid, `c_info.domid` (`INVALID_DOMID`), `b_info.video_memkb` (0 for PVH) and each
+ * disk's `colo_restore_enable` (false), as the golden `xl list -l` files show. yajl's
  * beautified layout, a final newline and the terminating NUL libxl stores with it.
  */
 export function domainUserdataJson(config: DomainConfig, uuid: string): string {
-  const plain = toPlain(domainConfigToXlJson(config, uuid)) as JsonObject;
+  const disks = config.disks.map((disk) => ({
+    ...disk,
+    coloRestoreEnable: disk.coloRestoreEnable ?? false,
+  }));
+  const plain = toPlain(domainConfigToXlJson({ ...config, disks }, uuid)) as JsonObject;
   plain.c_info = setOrdered(plain.c_info as JsonObject, "domid", INVALID_DOMID, [
     "name",
     "domid",
