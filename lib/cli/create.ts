@@ -1,6 +1,7 @@
 /**
- * `xlite create`: only `--dry-run` for now — prints what libxl would decide for a guest
- * (config, virtio-mmio allocation, memory layout, device tree, xenstore writes).
+ * `xlite create`: builds and starts a guest on real Xen (`lib/domain/create.ts`), or with
+ * `--dry-run` prints what libxl would decide for it (config, virtio-mmio allocation, memory
+ * layout, device tree, xenstore writes).
  *
  * @module
  */
@@ -13,38 +14,41 @@ import {
   guestBuildOptions,
 } from "./guest_build_options.ts";
 import { writeAtomically } from "./dtb.ts";
+import type { Args } from "../std/cli.ts";
 
-const USAGE = `usage: xlite create --dry-run CFG [KEY=VALUE...] [options]
+const USAGE = `usage: xlite create [-p] [-c] [-q] [-v] CFG [KEY=VALUE...]
+       xlite create --dry-run CFG [KEY=VALUE...] [options]
 
-Creates a guest from an xl.cfg file. With --dry-run, prints the plan instead: the domain
-config (as 'xl -N create' prints it), the virtio-mmio allocation, the memory layout, the
-finalised device tree as DTS, and the xenstore writes. KEY=VALUE lines override CFG, as xl's.
+Creates a guest from an xl.cfg file on this Xen host and unpauses it. With --dry-run,
+prints the plan instead: the domain config (as 'xl -N create' prints it), the virtio-mmio
+allocation, the memory layout, the finalised device tree as DTS, and the xenstore writes.
+KEY=VALUE lines override CFG, as xl's.
 
 options:
-  -n, --dry-run        plan only (required: real creation is not implemented yet)
-  --json               print the plan as JSON
+  -p                   leave the guest paused
+  -c                   attach to the guest's console afterwards (xlite console)
+  -q                   quiet: no "Parsing config" line
+  -v                   print each build step on stderr
+  --json               print the new domain (domid, name, uuid, timings) as JSON;
+                       with --dry-run the plan
+  -n, --dry-run        plan only
   --dtb FILE           also write the finalised DTB to FILE
 ${GUEST_BUILD_USAGE}`;
 
 /** The `create` subcommand. */
 export const command: Command = {
-  summary: "create a guest (--dry-run: print the plan: config, layout, device tree)",
+  summary: "create and start a guest (--dry-run: print the plan: config, layout, device tree)",
   usage: USAGE,
   async run(argv: string[]): Promise<number> {
     const args = parseCommandArgs("create", argv, {
-      boolean: ["dry-run", "json"],
+      boolean: ["dry-run", "json", "p", "c", "q", "v"],
       string: ["dtb", ...GUEST_BUILD_STRING_FLAGS],
       collect: GUEST_BUILD_COLLECT_FLAGS,
       alias: { n: "dry-run" },
     });
     const [cfg, ...overrides] = args._;
-    if (!args["dry-run"]) {
-      if (await exists("/dev/xen/privcmd")) {
-        throw new XliteError("create: real domain creation is not implemented yet; use --dry-run");
-      }
-      throw new XliteError("create: no Xen hypervisor here; use --dry-run");
-    }
     if (cfg === undefined) throw new UsageError("create: missing CFG");
+    if (!args["dry-run"]) return await createReal(cfg, overrides, args);
     const options = guestBuildOptions(args);
     const { planGuest } = await import("../domain/plan_guest.ts");
     const { formatPlan, planToJson } = await import("../domain/dry_run.ts");
@@ -56,6 +60,60 @@ export const command: Command = {
     return 0;
   },
 };
+
+function say(line: string): void {
+  Deno.stderr.writeSync(new TextEncoder().encode(line + "\n"));
+}
+
+async function createReal(cfg: string, overrides: string[], args: Args): Promise<number> {
+  if (!(await exists("/dev/xen/privcmd"))) {
+    throw new XliteError("create: no Xen hypervisor here; use --dry-run");
+  }
+  const { openXenSession } = await import("../domain/xen_session.ts");
+  const { openDomainBuilder } = await import("../xen/domain_builder.ts");
+  const { createDomain } = await import("../domain/create.ts");
+  if (!args.q) say(`Parsing config from ${cfg}`); // xl's first line
+  const session = await openXenSession();
+  let created;
+  try {
+    const builder = openDomainBuilder();
+    try {
+      created = await createDomain({ xc: session.xc, xs: session.xs, builder }, cfg, {
+        overrides,
+        paused: Boolean(args.p),
+        log: args.v ? say : undefined,
+      });
+    } finally {
+      builder.close();
+    }
+  } finally {
+    session.close();
+  }
+  if (args.json) {
+    printOut(JSON.stringify(
+      {
+        domid: created.domid,
+        name: created.name,
+        uuid: created.uuid,
+        paused: Boolean(args.p),
+        timingsMs: created.timings,
+      },
+      null,
+      2,
+    ));
+  }
+  if (args.c) {
+    const path = new URL("./console.ts", import.meta.url);
+    if (!(await exists(path.pathname))) {
+      throw new XliteError(
+        `create: domain ${created.domid} created, but this xlite has no console command`,
+      );
+    }
+    const { command } = await import(path.href) as { command: Command };
+    return await command.run([String(created.domid)]);
+  }
+  return 0;
+}
 
 async function exists(path: string): Promise<boolean> {
   try {

@@ -10,3 +10,5 @@ export * from "./domain_info.ts";
 export * from "./library.ts";
 export * from "./xenctrl.ts";
 export * from "./foreign_memory.ts";
+export * from "./create_domain_config.ts";
+export * from "./domain_builder.ts";
