@@ -21,6 +21,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   unpause: () => import("./lib/cli/unpause.ts"),
   shutdown: () => import("./lib/cli/shutdown.ts"),
   destroy: () => import("./lib/cli/destroy.ts"),
+  console: () => import("./lib/cli/console.ts"),
   xenstore: () => import("./lib/cli/xenstore.ts"),
 };
 
