@@ -52,6 +52,8 @@ import { arm64BootContext } from "./arm_boot.ts";
 import { dryRun, type DryRunPlan, type HostAssumptions } from "./dry_run.ts";
 import { resolveBackends } from "./plan_guest.ts";
 import { resolveDomain } from "./resolve.ts";
+import { writeDomainUserdata } from "./userdata.ts";
+import { userdataPath } from "./retrieve_config.ts";
 import { introduceDomain, removeDomainXenstore, writeDomainXenstore } from "./domain_xenstore.ts";
 
 /** `HVM_PARAM_CALLBACK_IRQ` for Arm: PPI type (2) << 56, low level (2) << 8, PPI 31 (§3.2). */
@@ -85,6 +87,7 @@ export const CREATE_STEPS = [
   "gnttab",
   "xenstore",
   "introduce",
+  "userdata",
   "devices",
   "unpause",
 ] as const;
@@ -416,6 +419,8 @@ export async function createDomain(
     });
     injected("introduce");
     await introduceDomain(xs, domid, storePfn, storePort);
+    injected("userdata");
+    await writeDomainUserdata(domid, uuid, p.parsed); // what xl list -l reads back
     lap("xenstore");
 
     injected("devices");
@@ -439,23 +444,30 @@ export async function createDomain(
     if (!options.paused) xc.unpause(domid);
     return { domid, name: config.name, uuid, plan, storePort, consolePort, timings };
   } catch (error) {
-    await cleanUp(ctx, domid, log);
+    await cleanUp(ctx, domid, uuid, log);
     throw error;
   }
 }
 
-/** Removes a half-built domain: its xenstore entries, then the domain itself. */
-async function cleanUp(ctx: CreateContext, domid: number, log: (line: string) => void) {
+/** Removes a half-built domain: its userdata and xenstore entries, then the domain itself. */
+async function cleanUp(
+  ctx: CreateContext,
+  domid: number,
+  uuid: string,
+  log: (line: string) => void,
+) {
+  try {
+    await Deno.remove(userdataPath(domid, uuid));
+  } catch {
+    // not written yet
+  }
   try {
     await removeDomainXenstore(ctx.xs, domid);
   } catch (error) {
     log(`cleanup: xenstore: ${(error as Error).message}`);
   }
-  try {
-    await ctx.xs.releaseDomain(domid);
-  } catch {
-    // not introduced yet
-  }
+  // No XS_RELEASE: xenstored fires @releaseDomain when the domain dies, which is what makes
+  // xenconsoled unmap its console ring (released early, the dead domain would linger).
   try {
     ctx.builder.destroy(domid);
   } catch (error) {

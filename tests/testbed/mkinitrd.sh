@@ -27,6 +27,8 @@ done
 # the kernel's orderly_poweroff() (xl shutdown -> xenbus control/shutdown) execs /sbin/poweroff
 printf '#!/bin/sh\n/bin/busybox poweroff -f\n' > "$D/sbin/poweroff"; chmod +x "$D/sbin/poweroff"
 cp "$S/domu-init" "$D/init"; chmod 755 "$D/init"
+# PV block frontend, loaded only when the command line says xlite.readdisk=<dev>
+mkdir -p "$D/lib/modules"; cp "$K/drivers/block/xen-blkfront.ko" "$D/lib/modules/"
 find "$D" -exec touch -h -d @0 {} +
 (cd "$D" && find . | LC_ALL=C sort | cpio -o -H newc --quiet --reproducible -R 0:0 | gzip -9 -n > "$B/domu-initrd.cpio.gz")
 

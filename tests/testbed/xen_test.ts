@@ -1,7 +1,8 @@
 /**
  * Runs the real-Xen testbed (tests/testbed/run.sh: Xen 4.17 arm64 + Linux dom0 under QEMU TCG)
  * from the normal suite: one boot runs the `lifecycle` scenario, which drives domains made by
- * `xl create` with xlite's commands and compares them with xl's. Skipped, with the reason
+ * `xl create` with xlite's commands and compares them with xl's; a second boot runs the `create`
+ * scenario (guests built by `xlite create`). Skipped, with the reason
  * printed, when the host cannot run the testbed (no qemu, packages not reachable).
  *
  * @module
@@ -32,5 +33,15 @@ Deno.test({
     const { code, out } = await bash(["lifecycle"]);
     if (code !== 0) console.log(out);
     assertEquals(code, 0, "the lifecycle scenario failed (its log is printed above)");
+  },
+});
+
+Deno.test({
+  name: "testbed: real Xen 4.17 on QEMU: xlite create boots guests (dry-run DTB, disks), failures leave nothing",
+  ignore: reason !== "",
+  async fn() {
+    const { code, out } = await bash(["create"]);
+    if (code !== 0) console.log(out);
+    assertEquals(code, 0, "the create scenario failed (its log is printed above)");
   },
 });

@@ -29,6 +29,9 @@ check "xl list shows c1" sh -c "xl list | grep -q '^c1 '"
 check "c1 boots (marker on its console)" wait_for 90 console_has c1 '===DOMU-DONE'
 run list1 xlite list; show list1
 check "xlite list shows c1" grep -q "^c1 " $T/list1.out
+run xl-list-l1 xl list -l c1; run xlite-list-l1 xlite list -l c1; show xlite-list-l1
+check "xl list -l c1 reads the stored config (userdata)" grep -q '"name": "c1"' $T/xl-list-l1.out
+same "xlite list -l c1 == xl list -l c1" $T/xl-list-l1.out $T/xlite-list-l1.out
 guest_dtb c1 $T/c1-guest.dtb
 run dtb1 xlite dtb $T/c1.cfg --domid "$D1" -o $T/c1-plan.dtb; show dtb1
 xlite dtb --dump $T/c1-guest.dtb | grep -v rng-seed > $T/c1-guest.dts
@@ -46,5 +49,66 @@ check "c2 boots" wait_for 90 console_has c2 '===DOMU-DONE'
 run destroy2 xlite destroy c2; show destroy2
 expect_eq "xlite destroy c2 exit code" "$(cat $T/destroy2.rc)" 0
 check "c2 leaves no traces" wait_for 20 no_traces "$D2"
+
+say "--- failures leave nothing behind"
+snap() { { domains; for d in /local/domain /libxl /vm; do echo "## $d"; xenstore-list $d 2>/dev/null; done; } > "$1"; }
+settled() { snap $T/after; cmp -s $T/before $T/after; }
+snap $T/before
+# fails <name> <expected stderr substring> [VAR=value] xlite create <args...>
+fails() {
+  fn=$1; want=$2; shift 2
+  run $fn env "$@"; show $fn
+  expect_eq "$fn: exit code" "$(cat $T/$fn.rc)" 1
+  expect_eq "$fn: one line on stderr" "$(wc -l < $T/$fn.err)" 1
+  check "$fn: says '$want'" grep -q "$want" $T/$fn.err
+  # a destroyed domain whose rings xenstored/xenconsoled mapped lingers until they let go
+  wait_for 20 settled
+  snap $T/after; same "$fn: no domain, no xenstore entries left" $T/before $T/after
+}
+guest_cfg f1 $T/f1.cfg
+fails missing-kernel "kernel /nonexistent/Image: cannot read" xlite create -q $T/f1.cfg 'kernel="/nonexistent/Image"'
+fails low-memory "memory" xlite create -q $T/f1.cfg memory=16
+guest_cfg f12 $T/f12.cfg
+printf "disk = [ " >> $T/f12.cfg
+for l in a b c d e f g h i j k l; do printf "'/tmp/cr/v.img,raw,xvd$l,rw,specification=virtio', " >> $T/f12.cfg; done
+echo "]" >> $T/f12.cfg
+fails virtio-12 "Ran out of reserved range for Virtio MMIO IRQ 44" xlite create -q $T/f12.cfg
+fails fault-populate "fault injected at step populate" XLITE_FAULT_INJECT_CREATE=populate xlite create -q $T/f1.cfg
+fails fault-devices "fault injected at step devices" XLITE_FAULT_INJECT_CREATE=devices xlite create -q $T/f1.cfg
+
+say "--- virtio disks (backend stand-in: state 1 -> 2, 5 -> 6) and a PV disk (blkback)"
+dd if=/dev/zero of=$T/v.img bs=1M count=4 2>/dev/null
+dd if=/dev/zero of=$T/pv.img bs=1M count=4 2>/dev/null
+MARK="XLITE-PV-DISK-MARKER-$$"; printf '%s' "$MARK" | dd of=$T/pv.img conv=notrunc 2>/dev/null
+rm -f /tmp/vd.fifo; mkfifo /tmp/vd.fifo
+( while read -r p; do
+    case $p in */backend/virtio_disk/*/*/state)
+      case $(xenstore-read "$p" 2>/dev/null) in 1) xenstore-write "$p" 2 ;; 5) xenstore-write "$p" 6 ;; esac ;;
+    esac
+  done < /tmp/vd.fifo ) &
+SIMR=$!
+xenstore-watch /local/domain > /tmp/vd.fifo &
+SIMW=$!
+sleep 0.3
+guest_cfg c3 $T/c3.cfg "xlite.hold xlite.readdisk=xvdc"
+echo "disk = [ '$T/v.img,raw,xvda,rw,specification=virtio', '$T/v.img,raw,xvdb,ro,specification=virtio', 'format=raw, vdev=xvdc, access=rw, target=$T/pv.img' ]" >> $T/c3.cfg
+run create3 xlite create $T/c3.cfg; show create3
+expect_eq "xlite create c3 (2 virtio + 1 PV disk) exit code" "$(cat $T/create3.rc)" 0
+D3=$(xl domid c3 2>/dev/null)
+check "c3 boots" wait_for 90 console_has c3 '===DOMU-DONE'
+guest_dtb c3 $T/c3-guest.dtb
+xlite dtb --dump $T/c3-guest.dtb > $T/c3-guest.dts
+check "the guest's DT: virtio@2000000, virtio,mmio, SPI 1 (IRQ 33)" sh -c "grep -A3 'virtio@2000000 {' $T/c3-guest.dts | tr -d '\t\n' | grep -q 'compatible = \"virtio,mmio\";reg = <0x00 0x2000000 0x00 0x200>;interrupts = <0x00 0x01 0xf01>;'"
+check "the guest's DT: virtio@2000200, virtio,mmio, SPI 2 (IRQ 34)" sh -c "grep -A3 'virtio@2000200 {' $T/c3-guest.dts | tr -d '\t\n' | grep -q 'compatible = \"virtio,mmio\";reg = <0x00 0x2000200 0x00 0x200>;interrupts = <0x00 0x02 0xf01>;'"
+xlite dtb $T/c3.cfg --domid "$D3" -o $T/c3-plan.dtb
+xlite dtb --dump $T/c3-plan.dtb | grep -v rng-seed > $T/c3-plan.dts
+grep -v rng-seed $T/c3-guest.dts > $T/c3-guest-masked.dts
+same "c3: guest DTB == dry-run DTB (rng-seed masked)" $T/c3-plan.dts $T/c3-guest-masked.dts
+expect_eq "PV disk: blkback state is 4 (Connected)" "$(xenstore-read /local/domain/0/backend/vbd/$D3/51744/state 2>/dev/null)" 4
+check "PV disk: the guest read the marker from xvdc (blkfront <-> blkback)" console_has c3 "===DISK xvdc $MARK"
+check "PV disk: blkback opened the image (physical-device set by the hotplug script)" xenstore-exists /local/domain/0/backend/vbd/$D3/51744/physical-device
+run destroy3 xlite destroy c3; show destroy3
+check "c3 leaves no traces" wait_for 30 no_traces "$D3"
+kill $SIMW $SIMR 2>/dev/null; wait $SIMW $SIMR 2>/dev/null
 
 finish

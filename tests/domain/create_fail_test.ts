@@ -1,0 +1,80 @@
+/**
+ * `createDomain` failures that must end the create before any hypercall (missing kernel,
+ * too little memory, a 12th virtio-mmio device) — checked with a builder and xenstore that
+ * record every call (fakes: the real ones need a Xen host; the testbed scenario `create`
+ * runs the same faults on real Xen) — and the fake fault injection's step names.
+ */
+import { assertEquals, assertRejects, assertStringIncludes } from "../support/assert.ts";
+import { CREATE_STEPS, createDomain, FakeInjectedFault } from "../../lib/domain/create.ts";
+import type { CreateContext } from "../../lib/domain/create.ts";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+
+/** A context whose every method records its name and throws: nothing may be called. */
+function recordingFakeContext(calls: string[]): CreateContext {
+  const trap = (what: string) =>
+    new Proxy({}, {
+      get(_t, prop) {
+        return () => {
+          calls.push(`${what}.${String(prop)}`);
+          throw new Error(`unexpected call ${what}.${String(prop)}`);
+        };
+      },
+    });
+  return { xc: trap("xc"), xs: trap("xs"), builder: trap("builder") } as unknown as CreateContext;
+}
+
+async function withCfg(text: string, fn: (path: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "xlite-create-" });
+  try {
+    const path = `${dir}/guest.cfg`;
+    await Deno.writeTextFile(path, text);
+    await fn(path);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+const base = (extra: string) =>
+  `name = "g"\ntype = "pvh"\nkernel = "${ROOT}examples/boot/Image"\nmemory = 128\nvcpus = 1\n${extra}\n`;
+
+Deno.test("create: a missing kernel fails before any hypercall, naming the file", async () => {
+  await withCfg(base('kernel = "/nonexistent/Image"'), async (cfg) => {
+    const calls: string[] = [];
+    const error = await assertRejects(() => createDomain(recordingFakeContext(calls), cfg));
+    assertEquals(
+      error.message,
+      "kernel /nonexistent/Image: cannot read: No such file or directory",
+    );
+    assertEquals(calls, []);
+  });
+});
+
+Deno.test("create: too little memory fails before any hypercall", async () => {
+  await withCfg(base("memory = 1"), async (cfg) => {
+    const calls: string[] = [];
+    const error = await assertRejects(() => createDomain(recordingFakeContext(calls), cfg));
+    assertStringIncludes(error.message, "memory");
+    assertEquals(error.message.includes("\n"), false);
+    assertEquals(calls, []);
+  });
+});
+
+Deno.test("create: a 12th virtio-mmio device fails before any hypercall (libxl's text)", async () => {
+  const disks = Array.from(
+    { length: 12 },
+    (_, i) => `'/tmp/x${i}.img,raw,xvd${String.fromCharCode(97 + i)},rw,specification=virtio'`,
+  );
+  await withCfg(base(`disk = [ ${disks.join(", ")} ]`), async (cfg) => {
+    const calls: string[] = [];
+    const error = await assertRejects(() => createDomain(recordingFakeContext(calls), cfg));
+    assertStringIncludes(error.message, "Ran out of reserved range for Virtio MMIO IRQ 44");
+    assertEquals(calls, []);
+  });
+});
+
+Deno.test("fake fault injection: named as a fake, one per build step", () => {
+  assertEquals(new FakeInjectedFault("populate").message.includes("fault injected"), true);
+  assertEquals(new Set(CREATE_STEPS).size, CREATE_STEPS.length);
+  assertEquals(CREATE_STEPS[0], "domain_create");
+});
