@@ -50,6 +50,20 @@ run destroy2 xlite destroy c2; show destroy2
 expect_eq "xlite destroy c2 exit code" "$(cat $T/destroy2.rc)" 0
 check "c2 leaves no traces" wait_for 20 no_traces "$D2"
 
+say "--- vuart=sbsa_uart (vpl011 through xc_dom_vuart_init)"
+guest_cfg c4 $T/c4.cfg xlite.hold; echo 'vuart = "sbsa_uart"' >> $T/c4.cfg
+run create4 xlite create -q $T/c4.cfg; show create4
+D4=$(xl domid c4 2>/dev/null)
+check "c4 (vuart) boots" wait_for 90 console_has c4 '===DOMU-DONE'
+check "c4: vuart ring in xenstore" xenstore-exists /local/domain/$D4/vuart/0/ring-ref
+guest_dtb c4 $T/c4-guest.dtb
+xlite dtb --dump $T/c4-guest.dtb | grep -v rng-seed > $T/c4-guest.dts
+xlite dtb $T/c4.cfg --domid "$D4" -o $T/c4-plan.dtb
+xlite dtb --dump $T/c4-plan.dtb | grep -v rng-seed > $T/c4-plan.dts
+same "c4: guest DTB == dry-run DTB (sbsa-uart node)" $T/c4-plan.dts $T/c4-guest.dts
+check "xl destroy c4" xl destroy c4
+check "c4 leaves no traces" wait_for 20 no_traces "$D4"
+
 say "--- failures leave nothing behind"
 snap() { { domains; for d in /local/domain /libxl /vm; do echo "## $d"; xenstore-list $d 2>/dev/null; done; } > "$1"; }
 settled() { snap $T/after; cmp -s $T/before $T/after; }
