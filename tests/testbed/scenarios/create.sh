@@ -6,6 +6,9 @@
 # virtio disks (backend stand-in) reach the guest.
 . /mnt/xlite/tests/testbed/scenarios/lib.sh
 T=/tmp/cr; mkdir -p $T
+# the host's GIC, from dom0's device tree (Xen gives guests the host's GIC version)
+GIC=2; cat /proc/device-tree/interrupt-controller*/compatible 2>/dev/null | tr '\0' '\n' | grep -q '^arm,gic-v3$' && GIC=3
+say "host GICv$GIC (the dry-run DTBs below are made with --gic v$GIC)"
 run() { n=$1; shift; "$@" > $T/$n.out 2> $T/$n.err; echo $? > $T/$n.rc; }
 show() { for f in out err; do [ -s $T/$1.$f ] && sed "s/^/  $1.$f| /" $T/$1.$f; done; return 0; }
 # guest_dtb <name> <file>: the DTB the guest printed on its console
@@ -33,7 +36,7 @@ run xl-list-l1 xl list -l c1; run xlite-list-l1 xlite list -l c1; show xlite-lis
 check "xl list -l c1 reads the stored config (userdata)" grep -q '"name": "c1"' $T/xl-list-l1.out
 same "xlite list -l c1 == xl list -l c1" $T/xl-list-l1.out $T/xlite-list-l1.out
 guest_dtb c1 $T/c1-guest.dtb
-run dtb1 xlite dtb $T/c1.cfg --domid "$D1" -o $T/c1-plan.dtb; show dtb1
+run dtb1 xlite dtb --gic v$GIC $T/c1.cfg --domid "$D1" -o $T/c1-plan.dtb; show dtb1
 xlite dtb --dump $T/c1-guest.dtb | grep -v rng-seed > $T/c1-guest.dts
 xlite dtb --dump $T/c1-plan.dtb | grep -v rng-seed > $T/c1-plan.dts
 check "the guest received a DTB" test -s $T/c1-guest.dtb
@@ -58,7 +61,7 @@ check "c4 (vuart) boots" wait_for 90 console_has c4 '===DOMU-DONE'
 check "c4: vuart ring in xenstore" xenstore-exists /local/domain/$D4/vuart/0/ring-ref
 guest_dtb c4 $T/c4-guest.dtb
 xlite dtb --dump $T/c4-guest.dtb | grep -v rng-seed > $T/c4-guest.dts
-xlite dtb $T/c4.cfg --domid "$D4" -o $T/c4-plan.dtb
+xlite dtb --gic v$GIC $T/c4.cfg --domid "$D4" -o $T/c4-plan.dtb
 xlite dtb --dump $T/c4-plan.dtb | grep -v rng-seed > $T/c4-plan.dts
 same "c4: guest DTB == dry-run DTB (sbsa-uart node)" $T/c4-plan.dts $T/c4-guest.dts
 check "xl destroy c4" xl destroy c4
@@ -114,7 +117,7 @@ guest_dtb c3 $T/c3-guest.dtb
 xlite dtb --dump $T/c3-guest.dtb > $T/c3-guest.dts
 check "the guest's DT: virtio@2000000, virtio,mmio, SPI 1 (IRQ 33)" sh -c "grep -A3 'virtio@2000000 {' $T/c3-guest.dts | tr -d '\t\n' | grep -q 'compatible = \"virtio,mmio\";reg = <0x00 0x2000000 0x00 0x200>;interrupts = <0x00 0x01 0xf01>;'"
 check "the guest's DT: virtio@2000200, virtio,mmio, SPI 2 (IRQ 34)" sh -c "grep -A3 'virtio@2000200 {' $T/c3-guest.dts | tr -d '\t\n' | grep -q 'compatible = \"virtio,mmio\";reg = <0x00 0x2000200 0x00 0x200>;interrupts = <0x00 0x02 0xf01>;'"
-xlite dtb $T/c3.cfg --domid "$D3" -o $T/c3-plan.dtb
+xlite dtb --gic v$GIC $T/c3.cfg --domid "$D3" -o $T/c3-plan.dtb
 xlite dtb --dump $T/c3-plan.dtb | grep -v rng-seed > $T/c3-plan.dts
 grep -v rng-seed $T/c3-guest.dts > $T/c3-guest-masked.dts
 same "c3: guest DTB == dry-run DTB (rng-seed masked)" $T/c3-plan.dts $T/c3-guest-masked.dts
