@@ -103,14 +103,9 @@ async function createReal(cfg: string, overrides: string[], args: Args): Promise
     ));
   }
   if (args.c) {
-    const path = new URL("./console.ts", import.meta.url);
-    if (!(await exists(path.pathname))) {
-      throw new XliteError(
-        `create: domain ${created.domid} created, but this xlite has no console command`,
-      );
-    }
-    const { command } = await import(path.href) as { command: Command };
-    return await command.run([String(created.domid)]);
+    // xl create -c: attach to the new guest's primary console
+    const { command: consoleCommand } = await import("./console.ts");
+    return await consoleCommand.run([String(created.domid)]);
   }
   return 0;
 }
