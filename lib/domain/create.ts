@@ -237,6 +237,18 @@ async function prepare(
   const { nrSpis } = prepareArmConfig(config, xenVersion); // virtio-mmio base/irq in place
   config.disks = config.disks.map((disk) => setDiskDefaults(disk, { hotplug: false, statTarget }));
   if (config.kernel === undefined) throw new XliteError(`${cfgPath}: no kernel= given`);
+  // Passthrough needs iomem/irq permission and mapping hypercalls xlite does not make yet:
+  // refuse rather than build a guest whose DT names devices it cannot reach.
+  const passthrough = [
+    config.iomem.length ? "iomem" : "",
+    config.irqs.length ? "irqs" : "",
+    config.dtdev.length ? "dtdev" : "",
+  ].filter((k) => k !== "");
+  if (passthrough.length) {
+    throw new XliteError(
+      `${cfgPath}: ${passthrough.join(", ")}: device passthrough is not supported by xlite create`,
+    );
+  }
   let kernel = await readInput("kernel", config.kernel);
   if (isGzip(kernel)) kernel = await gunzip(kernel); // xc_dom_do_gunzip
   const ramdisk = config.ramdisk === undefined

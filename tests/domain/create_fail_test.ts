@@ -73,6 +73,18 @@ Deno.test("create: a 12th virtio-mmio device fails before any hypercall (libxl's
   });
 });
 
+Deno.test("create: passthrough (irqs/iomem) is refused before any hypercall", async () => {
+  await withCfg(base('irqs = [ 100 ]\niomem = [ "0x10000,1" ]'), async (cfg) => {
+    const calls: string[] = [];
+    const error = await assertRejects(() => createDomain(recordingFakeContext(calls), cfg));
+    assertEquals(
+      error.message,
+      `${cfg}: iomem, irqs: device passthrough is not supported by xlite create`,
+    );
+    assertEquals(calls, []);
+  });
+});
+
 Deno.test("fake fault injection: named as a fake, one per build step", () => {
   assertEquals(new FakeInjectedFault("populate").message.includes("fault injected"), true);
   assertEquals(new Set(CREATE_STEPS).size, CREATE_STEPS.length);
