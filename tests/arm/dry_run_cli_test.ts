@@ -250,14 +250,13 @@ Deno.test("create without --dry-run says why; bad flags are usage errors (exit 2
   } catch {
     haveXen = false;
   }
-  const out = await xlite("create", "examples/plain.cfg");
-  assertEquals(out.code, 1);
-  assertEquals(
-    out.stderr.trim(),
-    haveXen
-      ? "xlite: create: real domain creation is not implemented yet; use --dry-run"
-      : "xlite: create: no Xen hypervisor here; use --dry-run",
-  );
+  // On a Xen host this would really create the guest (tests/testbed/scenarios/create.sh
+  // covers that); elsewhere it must say why not.
+  if (!haveXen) {
+    const out = await xlite("create", "examples/plain.cfg");
+    assertEquals(out.code, 1);
+    assertEquals(out.stderr.trim(), "xlite: create: no Xen hypervisor here; use --dry-run");
+  }
   const usage = await xlite("create", "--dry-run", "examples/plain.cfg", "--xen-version", "4.16");
   assertEquals(usage.code, 2);
   assertStringIncludes(usage.stderr, "--xen-version '4.16'");
