@@ -7,6 +7,7 @@
 export * from "./errors.ts";
 export * from "./domctl.ts";
 export * from "./domain_info.ts";
+export type { XliteError } from "../errors.ts";
 export * from "./library.ts";
 export * from "./xenctrl.ts";
 export * from "./foreign_memory.ts";

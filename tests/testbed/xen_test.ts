@@ -2,7 +2,8 @@
  * Runs the real-Xen testbed (tests/testbed/run.sh: Xen 4.17 arm64 + Linux dom0 under QEMU TCG)
  * from the normal suite: one boot runs the `lifecycle` scenario, which drives domains made by
  * `xl create` with xlite's commands and compares them with xl's; a second boot runs the `create`
- * scenario (guests built by `xlite create`). Skipped, with the reason
+ * scenario (guests built by `xlite create`); a third the `console_xenstore` scenario (xlite's
+ * creation writes against what `xl create -p` wrote, `xlite console` beside `xl console`). Skipped, with the reason
  * printed, when the host cannot run the testbed (no qemu, packages not reachable).
  *
  * @module
@@ -37,11 +38,23 @@ Deno.test({
 });
 
 Deno.test({
-  name: "testbed: real Xen 4.17 on QEMU: xlite create boots guests (dry-run DTB, disks), failures leave nothing",
+  name:
+    "testbed: real Xen 4.17 on QEMU: xlite create boots guests (dry-run DTB, disks), failures leave nothing",
   ignore: reason !== "",
   async fn() {
     const { code, out } = await bash(["create"]);
     if (code !== 0) console.log(out);
     assertEquals(code, 0, "the create scenario failed (its log is printed above)");
+  },
+});
+
+Deno.test({
+  name:
+    "testbed: real Xen 4.17 on QEMU: creation xenstore writes equal xl's; xlite console attaches like xl console",
+  ignore: reason !== "",
+  async fn() {
+    const { code, out } = await bash(["console_xenstore"]);
+    if (code !== 0) console.log(out);
+    assertEquals(code, 0, "the console_xenstore scenario failed (its log is printed above)");
   },
 });
