@@ -29,8 +29,8 @@ export interface AddOptions {
   toolstackDomid?: number;
 }
 
-/** Issues one operation in `tx`; `rm` of an absent node is not an error (libxl ignores it). */
-async function apply(tx: XenstoreOps, op: XenstoreOp): Promise<void> {
+/** Issues one planned operation in `tx`; `rm` of an absent node is not an error (libxl ignores it). */
+export async function applyXenstoreOp(tx: XenstoreOps, op: XenstoreOp): Promise<void> {
   switch (op.op) {
     case "rm":
       try {
@@ -60,7 +60,7 @@ export async function writeDevice(xs: XenstoreClient, plan: DeviceAddPlan): Prom
         domid: plan.device.domid,
       });
     }
-    await Promise.all(plan.ops.map((op) => apply(tx, op)));
+    await Promise.all(plan.ops.map((op) => applyXenstoreOp(tx, op)));
   });
 }
 

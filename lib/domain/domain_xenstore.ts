@@ -13,6 +13,7 @@
  */
 import type { DomainConfig } from "../config/types.ts";
 import { isXenstoreErrno, type XenstoreClient, type XenstoreOps } from "../xenstore/mod.ts";
+import { applyXenstoreOp } from "../devices/add.ts";
 import { destroyDevice } from "../devices/remove.ts";
 import { nodesAfter } from "../devices/plan.ts";
 import type { XenstoreOp, XenstoreWrite, XsPermission } from "../devices/types.ts";
@@ -212,25 +213,6 @@ export function domainXenstoreNodes(params: DomainXenstoreParams): XenstoreWrite
   return nodesAfter(planDomainXenstore(params));
 }
 
-/** Issues one operation in `tx`; `rm` of an absent node is not an error (libxl ignores it). */
-async function apply(tx: XenstoreOps, op: XenstoreOp): Promise<void> {
-  switch (op.op) {
-    case "rm":
-      try {
-        await tx.rm(op.path);
-      } catch (error) {
-        if (!isXenstoreErrno(error, "ENOENT")) throw error;
-      }
-      return;
-    case "mkdir":
-      return await tx.mkdir(op.path);
-    case "setPerms":
-      return await tx.setPermissions(op.path, op.perms);
-    case "write":
-      return await tx.write(op.path, op.value);
-  }
-}
-
 /** The domid of another domain already called `name` (`libxl__domain_rename`'s check). */
 async function domainNamed(
   tx: XenstoreOps,
@@ -271,7 +253,7 @@ export async function writeDomainXenstore(
     if (params.name !== "" && (await domainNamed(tx, params.name, params.domid)) !== undefined) {
       throw new XliteError(`domain with name "${params.name}" already exists.`);
     }
-    await Promise.all(ops.map((op) => apply(tx, op)));
+    await Promise.all(ops.map((op) => applyXenstoreOp(tx, op)));
   });
 }
 
