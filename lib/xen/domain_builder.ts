@@ -21,7 +21,7 @@
 import { type CreatedDomainArch, decodeCreatedArch } from "./create_domain_config.ts";
 import { XC_PAGE_SIZE } from "./domctl.ts";
 import { errnoName, XenCallError } from "./errors.ts";
-import { FOREIGNMEMORY_SONAMES } from "./foreign_memory.ts";
+import { FOREIGNMEMORY_SONAMES, FOREIGNMEMORY_SYMBOLS } from "./foreign_memory.ts";
 import { lastErrno, openLibrary, requirePrivcmd } from "./library.ts";
 import { XENCTRL_SONAMES } from "./xenctrl.ts";
 
@@ -80,16 +80,6 @@ const XG = {
   },
 } as const satisfies Deno.ForeignLibraryInterface;
 
-const FMEM = {
-  xenforeignmemory_open: { parameters: ["pointer", "u32"], result: "pointer" },
-  xenforeignmemory_close: { parameters: ["pointer"], result: "i32" },
-  xenforeignmemory_map: {
-    parameters: ["pointer", "u32", "i32", "usize", "buffer", "buffer"],
-    result: "pointer",
-  },
-  xenforeignmemory_unmap: { parameters: ["pointer", "pointer", "usize"], result: "i32" },
-} as const satisfies Deno.ForeignLibraryInterface;
-
 const PROT_READ_WRITE = 3;
 /** Pages mapped at once when copying into a guest (4 MiB). */
 const MAP_CHUNK_PAGES = 1024;
@@ -143,11 +133,11 @@ export function openDomainBuilder(): DomainBuilder {
   const opened: { close(): void }[] = [xc];
   const closeAll = () => opened.reverse().forEach((l) => l.close());
   let xg: Deno.DynamicLibrary<typeof XG>;
-  let fm: Deno.DynamicLibrary<typeof FMEM>;
+  let fm: Deno.DynamicLibrary<typeof FOREIGNMEMORY_SYMBOLS>;
   try {
     xg = openLibrary(XENGUEST_SONAMES, XG);
     opened.push(xg);
-    fm = openLibrary(FOREIGNMEMORY_SONAMES, FMEM);
+    fm = openLibrary(FOREIGNMEMORY_SONAMES, FOREIGNMEMORY_SYMBOLS);
     opened.push(fm);
   } catch (error) {
     closeAll();

@@ -14,7 +14,8 @@ export const FOREIGNMEMORY_SONAMES = ["libxenforeignmemory.so.1", "libxenforeign
 
 const PROT_READ = 1;
 
-const SYMBOLS = {
+/** The libxenforeignmemory functions xlite calls (map, unmap, open, close). */
+export const FOREIGNMEMORY_SYMBOLS = {
   xenforeignmemory_open: { parameters: ["pointer", "u32"], result: "pointer" },
   xenforeignmemory_close: { parameters: ["pointer"], result: "i32" },
   xenforeignmemory_map: {
@@ -30,7 +31,7 @@ const SYMBOLS = {
  */
 export function readGuestMemory(domid: number, gpa: bigint, length: number): Uint8Array {
   requirePrivcmd();
-  const lib = openLibrary(FOREIGNMEMORY_SONAMES, SYMBOLS);
+  const lib = openLibrary(FOREIGNMEMORY_SONAMES, FOREIGNMEMORY_SYMBOLS);
   try {
     const fmem = lib.symbols.xenforeignmemory_open(null, 0);
     if (fmem === null) {
