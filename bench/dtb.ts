@@ -19,6 +19,14 @@ import { buildGuestDt } from "../lib/arm/guest_dt.ts";
 import { layoutMemory } from "../lib/arm/memory_layout.ts";
 import { finaliseGuestDt } from "../lib/arm/finalise.ts";
 import { probeKernel, syntheticArm64Image } from "../lib/arm/kernel_image.ts";
+import {
+  buildAll,
+  genericVirtio,
+  guestConfig,
+  peerArgs,
+  virtioDisk,
+  ZERO_SEED,
+} from "../tests/arm/fixtures.ts";
 
 const args = parseArgs(Deno.args, { string: ["iterations", "rounds", "warmup", "cold-runs"] });
 const iterations = Number(args.iterations ?? 2000);
@@ -43,67 +51,34 @@ const peer = `${root}.build/dtb-peer/dtb_peer`;
 const xenVersion = { major: 4, minor: 19 };
 
 // §4.5's guest: 2 vCPUs, 1 GiB, vuart, a dom0 virtio disk, an I2C device behind domain 1.
-const disk = {
-  backendDomid: 0,
-  pdevPath: "/dev/vg/d1",
-  vdev: "xvda",
-  backend: "standalone",
-  format: "raw",
-  removable: 0,
-  readwrite: 1,
-  isCdrom: 0,
-  directIoSafe: false,
-  specification: "virtio",
-  transport: "mmio",
-  irq: 33,
-  base: 0x2000000n,
-  coloPort: 0,
-} as const;
-const config: DomainConfig = {
+const config: DomainConfig = guestConfig({
   source: "bench",
   name: "bench",
-  type: "pvh",
   memory: 1024,
   maxmem: 1024,
   vcpus: 2,
   maxvcpus: 2,
   cmdline: "console=hvc0",
-  disks: [{ ...disk }],
-  vifs: [],
-  virtios: [{
-    backendDomid: 1,
-    type: "virtio,device22",
-    transport: "mmio",
-    devid: 0,
-    irq: 34,
-    base: 0x2000200n,
-  }],
+  disks: [virtioDisk(0)],
+  virtios: [genericVirtio(1, "virtio,device22")],
   gicVersion: "v3",
-  tee: "none",
   vuart: "sbsa_uart",
-  dtdev: [],
-  iomem: [],
-  irqs: [],
-  onPoweroff: "destroy",
-  onReboot: "restart",
-  onCrash: "destroy",
-  warnings: [],
-};
+});
+const RAMDISK_SIZE = 989_558;
 const kernel = await probeKernel(syntheticArm64Image(), "Image");
-const seed = new Uint8Array(128);
 
 function buildOnce(): Uint8Array {
   const dt = buildGuestDt(config, {
     xenVersion,
     gicVersion: "v3",
     hasRamdisk: true,
-    rngSeed: seed,
+    rngSeed: ZERO_SEED,
     newWriter: createFdtWriter,
   });
   const layout = layoutMemory({
     memoryMiB: 1024,
     kernel,
-    ramdiskSize: 989_558,
+    ramdiskSize: RAMDISK_SIZE,
     dtbSize: dt.blob.length,
   });
   return finaliseGuestDt(dt.blob, layout, { xenVersion, openEditor: editFdt }).blob;
@@ -113,41 +88,13 @@ const sample = buildOnce();
 for (let i = 0; i < warmup; i++) buildOnce(); // JIT (TurboFan), wasm tier-up, caches
 
 await new Deno.Command("bash", { args: [`${root}bench/native/dtb/build.sh`] }).output();
-const peerArgs = [
-  "--xen",
-  "4.19",
-  "--vcpus",
-  "2",
-  "--gic",
-  "3",
-  "--vuart",
-  "--cmdline",
-  "console=hvc0",
-  "--ramdisk",
-  "0x47f0d000,0x47fff000",
-  "--disk",
-  "0x2000000,33,0,0",
-  "--virtio",
-  "0x2000200,34,1,1,virtio,device22",
-  "--hyp-reg",
-  "0x38000000,0x1000000",
-  "--hyp-reg",
-  "0x80000000,0x80000000",
-  "--hyp-reg",
-  "0x200000000,0xfe00000000",
-  "--bank",
-  "0x40000000,0x40000000",
-];
-const layout = layoutMemory({
-  memoryMiB: 1024,
-  kernel,
-  ramdiskSize: 989_558,
-  dtbSize: sample.length,
-});
-peerArgs[peerArgs.indexOf("--ramdisk") + 1] = `0x${layout.ramdisk!.start.toString(16)},0x${
-  layout.ramdisk!.end.toString(16)
-}`;
-const same = await new Deno.Command(peer, { args: peerArgs, stdout: "piped" }).output();
+// The peer builds the same guest from the same config and layout (tests/arm use it too).
+const peerArguments = peerArgs(
+  config,
+  xenVersion,
+  await buildAll(config, xenVersion, { ramdiskSize: RAMDISK_SIZE }),
+);
+const same = await new Deno.Command(peer, { args: peerArguments, stdout: "piped" }).output();
 const identical = same.stdout.length === sample.length &&
   same.stdout.every((b, i) => b === sample[i]);
 
@@ -161,7 +108,7 @@ function timeXlite(): number {
 /** Seconds for `iterations` native DTBs, as the peer times them (no process start). */
 async function timeNative(): Promise<number> {
   const timed = await new Deno.Command(peer, {
-    args: [...peerArgs, "--iterations", String(iterations)],
+    args: [...peerArguments, "--iterations", String(iterations)],
     stdout: "piped",
   }).output();
   return Number(new TextDecoder().decode(timed.stdout).trim());
