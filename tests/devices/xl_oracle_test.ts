@@ -6,6 +6,7 @@
  */
 import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
 import {
+  pathExists,
   startXenstored,
   type Xenstored,
   xenstoredMissing,
@@ -20,21 +21,14 @@ const XL = "/usr/lib/xen-4.17/bin/xl";
 const XLSHIM = new URL("../../.build/xl-shim/xlshim.so", import.meta.url).pathname;
 const USERDATA_DIR = "/var/lib/xen";
 
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function whyMissing(): string | undefined {
   const daemon = xenstoredMissing("c");
   if (daemon) return daemon;
-  if (!exists(XL)) return `${XL} not installed (xen-utils-4.17)`;
-  if (!exists(XLSHIM)) return `${XLSHIM} not built (tests/native/xl-shim)`;
-  if (!exists(USERDATA_DIR)) return `${USERDATA_DIR} missing (libxl keeps domain userdata there)`;
+  if (!pathExists(XL)) return `${XL} not installed (xen-utils-4.17)`;
+  if (!pathExists(XLSHIM)) return `${XLSHIM} not built (tests/native/xl-shim)`;
+  if (!pathExists(USERDATA_DIR)) {
+    return `${USERDATA_DIR} missing (libxl keeps domain userdata there)`;
+  }
   return undefined;
 }
 

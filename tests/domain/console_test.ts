@@ -8,6 +8,7 @@
  */
 import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
 import {
+  pathExists,
   startXenstored,
   type Xenstored,
   xenstoredMissing,
@@ -31,27 +32,18 @@ const XL = "/usr/lib/xen-4.17/bin/xl";
 const XENCONSOLE = "/usr/lib/xen-4.17/bin/xenconsole";
 const XLSHIM = `${ROOT}.build/xl-shim/xlshim.so`;
 
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function whyMissing(): string | undefined {
   const daemon = xenstoredMissing("c");
   if (daemon) return daemon;
-  if (!exists(XENCONSOLE)) return `${XENCONSOLE} not installed (xen-utils-4.17)`;
-  if (!exists(XL)) return `${XL} not installed (xen-utils-4.17)`;
-  if (!exists(XLSHIM)) {
+  if (!pathExists(XENCONSOLE)) return `${XENCONSOLE} not installed (xen-utils-4.17)`;
+  if (!pathExists(XL)) return `${XL} not installed (xen-utils-4.17)`;
+  if (!pathExists(XLSHIM)) {
     const build = new Deno.Command("bash", {
       args: [`${ROOT}tests/native/xl-shim/build.sh`],
       stdout: "null",
       stderr: "null",
     }).outputSync();
-    if (!build.success || !exists(XLSHIM)) return `${XLSHIM} not built (tests/native/xl-shim)`;
+    if (!build.success || !pathExists(XLSHIM)) return `${XLSHIM} not built (tests/native/xl-shim)`;
   }
   try {
     Deno.dlopen("libc.so.6", {}).close();
@@ -346,7 +338,7 @@ Deno.test("findXenconsole: $XENCONSOLE alone when set; an error naming what was 
     }
     assert(thrown instanceof XenconsoleMissingError);
     assertEquals(thrown.tried, [exe]);
-    if (exists(XENCONSOLE)) assertEquals(findXenconsole(env(undefined)), XENCONSOLE);
+    if (pathExists(XENCONSOLE)) assertEquals(findXenconsole(env(undefined)), XENCONSOLE);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

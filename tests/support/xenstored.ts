@@ -58,7 +58,8 @@ const BINARIES: Record<XenstoredFlavour, string> = {
   ocaml: "/usr/lib/xen-4.17/bin/oxenstored",
 };
 
-function exists(path: string): boolean {
+/** Whether `path` exists (tests use it to say why they skip). */
+export function pathExists(path: string): boolean {
   try {
     Deno.statSync(path);
     return true;
@@ -69,21 +70,21 @@ function exists(path: string): boolean {
 
 /** Why `flavour` cannot run here, or `undefined` when it can (tests: `ignore` + log this). */
 export function xenstoredMissing(flavour: XenstoredFlavour = "c"): string | undefined {
-  if (!exists(BINARIES[flavour])) return `${BINARIES[flavour]} not installed (xen-utils-4.17)`;
-  if (!exists(XSSHIM_PATH)) {
+  if (!pathExists(BINARIES[flavour])) return `${BINARIES[flavour]} not installed (xen-utils-4.17)`;
+  if (!pathExists(XSSHIM_PATH)) {
     // not built yet (tests run without tests/setup.sh): build it once, here
     const build = new Deno.Command("bash", {
       args: [join(SHIM_DIR, "build.sh")],
       stdout: "null",
       stderr: "piped",
     }).outputSync();
-    if (!build.success || !exists(XSSHIM_PATH)) {
+    if (!build.success || !pathExists(XSSHIM_PATH)) {
       return `${XSSHIM_PATH} not built (tests/native/xenstored-shim/build.sh failed: ${
         new TextDecoder().decode(build.stderr).trim()
       })`;
     }
   }
-  if (!exists("/usr/bin/xenstore-read")) return "xenstore-read not installed (xenstore-utils)";
+  if (!pathExists("/usr/bin/xenstore-read")) return "xenstore-read not installed (xenstore-utils)";
   return undefined;
 }
 
