@@ -7,32 +7,16 @@
  *
  * @module
  */
-import { assertEquals } from "../support/assert.ts";
+import { testbedScenarioTest, testbedSkipReason } from "../testbed/harness.ts";
 
-const runSh = new URL("../testbed/run.sh", import.meta.url).pathname;
 // run.sh looks for tests/testbed/scenarios/<name>.sh; this scenario lives beside this test
 const SCENARIO = "../../xenstore/testbed_xenbus";
 
-async function bash(args: string[]): Promise<{ code: number; out: string }> {
-  const { code, stdout, stderr } = await new Deno.Command("bash", {
-    args: [runSh, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder();
-  return { code, out: text.decode(stdout) + text.decode(stderr) };
-}
-
-const ready = await bash(["--check"]);
-const reason = ready.code === 0 ? "" : ready.out.trim().split("\n").pop() ?? "unknown";
+const reason = await testbedSkipReason();
 if (reason) console.log(`skipping the xenstore-on-real-Xen test: ${reason}`);
 
-Deno.test({
-  name: "testbed: xlite xenstore client over the socket and /dev/xen/xenbus on real Xen 4.17",
-  ignore: reason !== "",
-  async fn() {
-    const { code, out } = await bash([SCENARIO]);
-    if (code !== 0) console.log(out);
-    assertEquals(code, 0, "the testbed_xenbus scenario failed (its log is printed above)");
-  },
-});
+testbedScenarioTest(
+  "testbed: xlite xenstore client over the socket and /dev/xen/xenbus on real Xen 4.17",
+  SCENARIO,
+  reason,
+);
