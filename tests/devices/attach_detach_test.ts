@@ -253,6 +253,40 @@ test("driver-domain disk: attach via domain 1's backend, detach waits for it to 
   }
 });
 
+test("driver-domain disk: a driver domain that removes its directory before state=6 is read still detaches", async (flavour) => {
+  await using t = await setup(flavour);
+  const before = await dumpStore(t.xsd);
+  const plan = planDiskAdd(
+    setDiskDefaults({ ...parseDiskSpec("/dev/in-domain-1,raw,xvdb,rw"), backendDomid: 1 }, {
+      hotplug: true,
+    }),
+    5,
+  );
+  const backend = await simulateBackend(t.xsd.socketPath, 1);
+  await addDevice(t.xs, plan, { timeoutMs: 5000 });
+  await backend.stop();
+  // The fastest possible driver domain: on Closing it drops everything at once, so xlite's
+  // wait for state=6 finds the node gone (the race the previous test can lose).
+  const driver = await openXenstore({ path: t.xsd.socketPath });
+  const watch = await driver.watch(`${plan.paths.backend}/state`);
+  const cleaner = (async () => {
+    for await (const _ of watch) {
+      if ((await driver.tryRead(`${plan.paths.backend}/state`)) === "5") {
+        await driver.rm("/local/domain/1/backend");
+        return;
+      }
+    }
+  })();
+  try {
+    await removeDevice(t.xs, plan.device, { timeoutMs: 5000 });
+    await cleaner;
+    assertEquals((await dumpStore(t.xsd)).tree, before.tree);
+  } finally {
+    await watch.close();
+    driver.close();
+  }
+});
+
 test("generic virtio devices are added without waiting for a backend (spec §2.6)", async (flavour) => {
   await using t = await setup(flavour);
   const plan = planVirtioAdd(
