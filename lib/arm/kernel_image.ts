@@ -49,16 +49,49 @@ export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 18 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
-/** Decompresses a gzip'ed kernel (xc_dom_try_gunzip). */
-export async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {
-  const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(
-    new DecompressionStream("gzip"),
-  );
-  return new Uint8Array(await new Response(stream).arrayBuffer());
+/**
+ * Decompresses a gzip'ed kernel (xc_dom_try_gunzip); with `atLeast`, stops once that many
+ * bytes are out (the result may be longer), so a header can be read without the whole image.
+ */
+export async function gunzip(bytes: Uint8Array, atLeast = Infinity): Promise<Uint8Array> {
+  // Fed in small slices when only a head is wanted: the decompressor answers each input
+  // chunk with all it unpacks from it, and a whole kernel in one chunk is the whole kernel.
+  const slice = Math.max(1, Number.isFinite(atLeast) ? 4096 : bytes.length);
+  const input = ReadableStream.from((function* (): Generator<BufferSource> {
+    for (let at = 0; at < bytes.length; at += slice) {
+      yield bytes.subarray(at, at + slice) as Uint8Array<ArrayBuffer>;
+    }
+  })());
+  const reader = input.pipeThrough(new DecompressionStream("gzip")).getReader();
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  try {
+    while (length < atLeast) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      length += value.length;
+    }
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
 }
 
+/** Decompressed bytes a probe reads of a gzip'ed kernel: far more than either header needs. */
+const PROBE_BYTES = 64 * 1024;
+
 /**
- * Probes a kernel file's bytes (decompressing gzip first).
+ * Probes a kernel file's bytes. A gzip'ed kernel is decompressed only as far as the probe
+ * needs (its header; an arm32 zImage's end, for an appended DTB): bad data further in is
+ * found when the kernel is loaded.
  *
  * @example
  * ```ts
@@ -70,13 +103,16 @@ export async function probeKernel(file: Uint8Array, name: string): Promise<Kerne
   let bytes = file;
   const gzipped = isGzip(file);
   let size = file.length;
-  if (gzipped) {
-    size = new DataView(file.buffer, file.byteOffset + file.length - 4, 4).getUint32(0, true) + 16;
+  const decompress = async (atLeast?: number) => {
     try {
-      bytes = await gunzip(file);
+      return await gunzip(file, atLeast);
     } catch (error) {
       throw new KernelImageError(`kernel ${name}: bad gzip data: ${(error as Error).message}`);
     }
+  };
+  if (gzipped) {
+    size = new DataView(file.buffer, file.byteOffset + file.length - 4, 4).getUint32(0, true) + 16;
+    bytes = await decompress(PROBE_BYTES);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (
@@ -89,8 +125,10 @@ export async function probeKernel(file: Uint8Array, name: string): Promise<Kerne
   if (bytes.length >= 0x30 && view.getUint32(0x24, true) === ZIMAGE32_MAGIC) {
     // The image ends at the header's end offset, plus a DTB appended there, if any.
     let end = view.getUint32(ZIMAGE32_END_OFFSET, true);
-    if (end + 8 < size && end + 8 <= bytes.length && view.getUint32(end) === 0xd00dfeed) {
-      end += view.getUint32(end + 4);
+    if (gzipped && end + 8 < size && end + 8 > bytes.length) bytes = await decompress();
+    const whole = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    if (end + 8 < size && end + 8 <= bytes.length && whole.getUint32(end) === 0xd00dfeed) {
+      end += whole.getUint32(end + 4);
     }
     return { arch: "armv7l", loadOffset: ZIMAGE32_LOAD_OFFSET, size: end, gzipped };
   }

@@ -50,3 +50,34 @@ Deno.test("anything else: one clear error naming the file", async () => {
     "kernel k.sh: not an arm64 Image or arm32 zImage",
   );
 });
+
+Deno.test("gzip'ed Image: only the head is decompressed to probe it; bad data further in waits for the load", async () => {
+  const image = syntheticArm64Image(4 * 1024 * 1024);
+  let x = 1;
+  for (let i = 64; i < image.length; i++) image[i] = (x = (x * 1103515245 + 12345) >>> 0) >>> 28;
+  const packed = await gzip(image); // about 2 MB: its tail is far past the probed 64 KiB
+
+  const broken = packed.slice();
+  broken.fill(0xff, broken.length - 4096, broken.length - 8); // the stream's tail, not its head
+  assertEquals((await probeKernel(broken, "vmlinuz")).arch, "aarch64");
+  const badHead = packed.slice();
+  badHead.fill(0xff, 10, 30);
+  await assertRejects(
+    () => probeKernel(badHead, "vmlinuz"),
+    KernelImageError,
+    "kernel vmlinuz: bad gzip data",
+  );
+});
+
+Deno.test("gzip'ed arm32 zImage with a DTB appended past the probed head: decompressed far enough to see it", async () => {
+  const image = new Uint8Array(0x30000);
+  for (let at = 0x100; at < 0x20000; at += 0x8000) {
+    crypto.getRandomValues(image.subarray(at, Math.min(at + 0x8000, 0x20000))); // incompressible
+  }
+  const view = new DataView(image.buffer);
+  view.setUint32(0x24, 0x016f2818, true);
+  view.setUint32(0x2c, 0x20000, true); // 128 KiB of zImage, beyond the 64 KiB probe
+  view.setUint32(0x20000, 0xd00dfeed);
+  view.setUint32(0x20004, 0x1000);
+  assertEquals((await probeKernel(await gzip(image), "zImage.gz")).size, 0x21000);
+});
