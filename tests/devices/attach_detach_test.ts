@@ -218,37 +218,52 @@ test("detach when the backend state is already gone: just cleaned, no wait", asy
   assertEquals((await dumpStore(t.xsd)).tree, before.tree);
 });
 
-test("driver-domain disk: attach via domain 1's backend, detach waits for it to remove its directory", async (flavour) => {
-  await using t = await setup(flavour);
-  const before = await dumpStore(t.xsd);
-  // backend=1: libxl skips the stat check for driver domains (spec §2.3).
-  const plan = planDiskAdd(
+/** A disk of guest 5 served by driver domain 1 (libxl skips the stat check: spec §2.3). */
+const driverDomainDisk = () =>
+  planDiskAdd(
     setDiskDefaults({ ...parseDiskSpec("/dev/in-domain-1,raw,xvdb,rw"), backendDomid: 1 }, {
       hotplug: true,
     }),
     5,
   );
-  assertEquals(plan.paths.backend, "/local/domain/1/backend/vbd/5/51728");
-  const driver = await openXenstore({ path: t.xsd.socketPath });
-  const backend = await simulateBackend(t.xsd.socketPath, 1);
-  // The driver domain's own cleanup once its device is closed.
-  const watch = await driver.watch(`${plan.paths.backend}/state`);
-  const cleaner = (async () => {
+
+/**
+ * Driver domain 1's own cleanup: once the device's backend `state` reads `whenState`, it
+ * removes its whole backend directory. `done` settles after that removal.
+ */
+async function driverDomainCleanup(socketPath: string, backendPath: string, whenState: string) {
+  const driver = await openXenstore({ path: socketPath });
+  const watch = await driver.watch(`${backendPath}/state`);
+  const done = (async () => {
     for await (const _ of watch) {
-      if ((await driver.tryRead(`${plan.paths.backend}/state`)) === "6") {
+      if ((await driver.tryRead(`${backendPath}/state`)) === whenState) {
         await driver.rm("/local/domain/1/backend");
         return;
       }
     }
   })();
+  return {
+    done,
+    async [Symbol.asyncDispose]() {
+      await watch.close();
+      driver.close();
+    },
+  };
+}
+
+test("driver-domain disk: attach via domain 1's backend, detach waits for it to remove its directory", async (flavour) => {
+  await using t = await setup(flavour);
+  const before = await dumpStore(t.xsd);
+  const plan = driverDomainDisk();
+  assertEquals(plan.paths.backend, "/local/domain/1/backend/vbd/5/51728");
+  const backend = await simulateBackend(t.xsd.socketPath, 1);
   try {
+    await using cleanup = await driverDomainCleanup(t.xsd.socketPath, plan.paths.backend, "6");
     await addDevice(t.xs, plan, { timeoutMs: 5000 });
     await removeDevice(t.xs, plan.device, { timeoutMs: 5000 });
-    await cleaner;
+    await cleanup.done;
     assertEquals((await dumpStore(t.xsd)).tree, before.tree);
   } finally {
-    await watch.close();
-    driver.close();
     await backend.stop();
   }
 });
@@ -256,35 +271,16 @@ test("driver-domain disk: attach via domain 1's backend, detach waits for it to 
 test("driver-domain disk: a driver domain that removes its directory before state=6 is read still detaches", async (flavour) => {
   await using t = await setup(flavour);
   const before = await dumpStore(t.xsd);
-  const plan = planDiskAdd(
-    setDiskDefaults({ ...parseDiskSpec("/dev/in-domain-1,raw,xvdb,rw"), backendDomid: 1 }, {
-      hotplug: true,
-    }),
-    5,
-  );
+  const plan = driverDomainDisk();
   const backend = await simulateBackend(t.xsd.socketPath, 1);
   await addDevice(t.xs, plan, { timeoutMs: 5000 });
   await backend.stop();
   // The fastest possible driver domain: on Closing it drops everything at once, so xlite's
   // wait for state=6 finds the node gone (the race the previous test can lose).
-  const driver = await openXenstore({ path: t.xsd.socketPath });
-  const watch = await driver.watch(`${plan.paths.backend}/state`);
-  const cleaner = (async () => {
-    for await (const _ of watch) {
-      if ((await driver.tryRead(`${plan.paths.backend}/state`)) === "5") {
-        await driver.rm("/local/domain/1/backend");
-        return;
-      }
-    }
-  })();
-  try {
-    await removeDevice(t.xs, plan.device, { timeoutMs: 5000 });
-    await cleaner;
-    assertEquals((await dumpStore(t.xsd)).tree, before.tree);
-  } finally {
-    await watch.close();
-    driver.close();
-  }
+  await using cleanup = await driverDomainCleanup(t.xsd.socketPath, plan.paths.backend, "5");
+  await removeDevice(t.xs, plan.device, { timeoutMs: 5000 });
+  await cleanup.done;
+  assertEquals((await dumpStore(t.xsd)).tree, before.tree);
 });
 
 test("generic virtio devices are added without waiting for a backend (spec §2.6)", async (flavour) => {
