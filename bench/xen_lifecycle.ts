@@ -9,48 +9,14 @@
  * @module
  */
 import { parseArgs } from "../lib/std/cli.ts";
+import { compareRow, printTestbedTable, runTestbedBench } from "./testbed_bench.ts";
 
 const flags = parseArgs(Deno.args, { string: ["runs", "loops"], boolean: ["json"] });
-const runSh = new URL("../tests/testbed/run.sh", import.meta.url).pathname;
-const out = await Deno.makeTempDir({ prefix: "xlite-bench-xen-" });
-try {
-  const append = `BENCH_RUNS=${flags.runs ?? 3} BENCH_LOOPS=${flags.loops ?? 50}`;
-  const { code } = await new Deno.Command("bash", {
-    args: [runSh, "--out", out, "bench"],
-    env: { XLITE_TESTBED_APPEND: append },
-    stdout: "inherit",
-    stderr: "inherit",
-  }).output();
-  if (code !== 0) {
-    console.error(code === 77 ? "the testbed cannot run on this host" : "bench scenario failed");
-    Deno.exit(1);
-  }
-  const rows = new Map<string, { xl?: number; xlite?: number; runs?: number }>();
-  for (const line of (await Deno.readTextFile(`${out}/bench.txt`)).trim().split("\n")) {
-    const m = /^(.*) (xl|xlite) (\d+) ([\d.]+)$/.exec(line);
-    if (!m) continue;
-    const row = rows.get(m[1]) ?? {};
-    row[m[2] as "xl" | "xlite"] = Number(m[4]) / Number(m[3]);
-    rows.set(m[1], row);
-  }
-  const table = [...rows].map(([row, { xl, xlite }]) => ({
-    row,
-    xl_s: xl,
-    xlite_s: xlite,
-    ratio: xl && xlite ? Number((xl / xlite).toFixed(2)) : null,
-  }));
-  if (flags.json) {
-    console.log(JSON.stringify(table, null, 2));
-  } else {
-    console.log("\nreal Xen 4.17 under QEMU TCG (dom0: 1 vCPU), seconds per run");
-    console.log(`${"row".padEnd(28)}${"xl".padStart(9)}${"xlite".padStart(9)}  xl/xlite`);
-    for (const r of table) {
-      console.log(
-        `${r.row.padEnd(28)}${r.xl_s?.toFixed(3).padStart(9)}${r.xlite_s?.toFixed(3).padStart(9)}` +
-          `  ${r.ratio}`,
-      );
-    }
-  }
-} finally {
-  await Deno.remove(out, { recursive: true });
-}
+const figures = await runTestbedBench(
+  "bench",
+  `BENCH_RUNS=${flags.runs ?? 3} BENCH_LOOPS=${flags.loops ?? 50}`,
+);
+printTestbedTable(
+  [...figures].map(([row, { xl, xlite }]) => compareRow(row, xl, xlite)),
+  Boolean(flags.json),
+);
