@@ -217,8 +217,8 @@ export function populateExtents(
  * Writes the kernel at `start`. A gzip'ed one is inflated straight into the mapped guest
  * memory (libxenguest inflates into a buffer, `xc_dom_do_gunzip`, and copies it in): the same
  * bytes, one 30 MB copy fewer. libxc counts such a kernel as 16 bytes longer than its image
- * (`xc_dom_check_gzip`); the layout has those 16 bytes, which stay as Xen handed them over:
- * zeroed.
+ * (`xc_dom_check_gzip`); the layout has room for those 16 bytes, which xlite leaves as Xen
+ * handed them over.
  */
 function loadKernel(
   b: DomainBuilder,
