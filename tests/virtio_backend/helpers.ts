@@ -29,13 +29,14 @@ export interface Rig {
 export function tempImage(bytes: number, fill?: (i: number) => number): string {
   const file = Deno.makeTempFileSync({ prefix: "xlite-vblk-", suffix: ".img" });
   const data = new Uint8Array(bytes);
-  if (fill) for (let i = 0; i < bytes; i++) data[i] = fill(i);
+  if (fill) { for (let i = 0; i < bytes; i++) data[i] = fill(i); }
   Deno.writeFileSync(file, data);
   return file;
 }
 
 /** A byte pattern that differs per sector and position. */
-export const pattern = (seed: number) => (i: number): number => ((i >> 9) * 31 + i * 7 + seed) & 0xff;
+export const pattern = (seed: number) => (i: number): number =>
+  ((i >> 9) * 31 + i * 7 + seed) & 0xff;
 
 /** A rig over a temp file (default) or a memory image. */
 export function rig(
@@ -57,7 +58,7 @@ export function rig(
   let image: BlockImage;
   if (options.memoryImage) {
     const data = new Uint8Array(bytes);
-    if (options.fill) for (let i = 0; i < bytes; i++) data[i] = options.fill(i);
+    if (options.fill) { for (let i = 0; i < bytes; i++) data[i] = options.fill(i); }
     image = memoryBlockImage(data, { readOnly: options.readOnly });
   } else {
     file = tempImage(bytes, options.fill);
