@@ -100,7 +100,12 @@ export function createVirtioMmioDevice(options: {
   const raise = (bit: number) => {
     interruptStatus |= bit;
     stats.interrupts++;
-    interrupt.raise();
+    try {
+      interrupt.raise();
+    } catch (error) {
+      // The carrier's failure is not the guest's; the device goes on (the driver may poll).
+      mistake(`raising the interrupt failed: ${(error as Error)?.message ?? error}`);
+    }
   };
 
   /** §2.1.2: a device that cannot go on sets DEVICE_NEEDS_RESET and says so. */
@@ -167,7 +172,11 @@ export function createVirtioMmioDevice(options: {
     } catch (error) {
       // A bug here must not take the daemon down with the guest's access; the device stops.
       mistake(`internal error: ${(error as Error)?.message ?? error}`);
-      if ((status & NEEDS_RESET) === 0) needsReset("internal error");
+      try {
+        if ((status & NEEDS_RESET) === 0) needsReset("internal error");
+      } catch {
+        status |= NEEDS_RESET;
+      }
     }
   };
 
