@@ -203,7 +203,12 @@ export function createVirtioMmioDevice(options: {
         model.negotiated(driverFeatures);
       }
     }
+    const wasOk = (status & DRIVER_OK) !== 0;
     status = (value & ~NEEDS_RESET) | (status & NEEDS_RESET);
+    // Buffers a driver made available (and notified) before DRIVER_OK are served now.
+    if (!wasOk && (status & (DRIVER_OK | NEEDS_RESET)) === DRIVER_OK && queue.hasAvailable()) {
+      serveQueue();
+    }
   };
 
   const queueRegister = (offset: number, value: number) => {
@@ -270,7 +275,8 @@ export function createVirtioMmioDevice(options: {
       mistake(`notify for queue ${value & 0xffff}, which does not exist`);
       return;
     }
-    if ((status & (NEEDS_RESET | FEATURES_OK)) !== FEATURES_OK) return;
+    // §2.1.2: no buffer is consumed before DRIVER_OK (served when DRIVER_OK is set).
+    if ((status & (NEEDS_RESET | DRIVER_OK)) !== DRIVER_OK) return;
     serveQueue();
   };
 

@@ -88,6 +88,11 @@ export class TestDriver {
   setupQueue(num?: number, addrs = { desc: DESC_AT, avail: AVAIL_AT, used: USED_AT }): void {
     this.w(VIRTIO_MMIO.QUEUE_SEL, 0);
     this.num = num ?? this.r(VIRTIO_MMIO.QUEUE_NUM_MAX);
+    // Fresh rings are zeroed, as Linux's vring allocation gives them.
+    const n = Math.min(this.num, 1024);
+    this.ram.fill(0, addrs.desc, Math.min(addrs.desc + 16 * n, this.ram.length));
+    this.ram.fill(0, addrs.avail, Math.min(addrs.avail + 6 + 2 * n, this.ram.length));
+    this.ram.fill(0, addrs.used, Math.min(addrs.used + 6 + 8 * n, this.ram.length));
     this.w(VIRTIO_MMIO.QUEUE_NUM, this.num);
     const gpa = (at: number) => RAM_BASE + BigInt(at);
     const split = (o: number, v: bigint) => {
