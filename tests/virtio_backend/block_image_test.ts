@@ -146,3 +146,26 @@ Deno.test("a block device (loop device over a temp file): size from lseek, data 
     Deno.removeSync(file);
   }
 });
+
+Deno.test("writeZeroes where the file system has no ZERO_RANGE (tmpfs): zeros are written", () => {
+  let file: string;
+  try {
+    file = Deno.makeTempFileSync({ dir: "/dev/shm", suffix: ".img" });
+  } catch (error) {
+    console.log(`skipped: no /dev/shm tmpfs here (${(error as Error).message})`);
+    return;
+  }
+  try {
+    Deno.writeFileSync(file, new Uint8Array(3 << 20).fill(0x66));
+    const image = openBlockImage(file, { readOnly: false });
+    image.writeZeroes(4096, (2 << 20) + 512, false);
+    image.close();
+    const data = Deno.readFileSync(file);
+    assert(data.slice(4096, 4096 + (2 << 20) + 512).every((b) => b === 0));
+    assertEquals(data[4095], 0x66);
+    assertEquals(data[4096 + (2 << 20) + 512], 0x66);
+    assertEquals(data.length, 3 << 20);
+  } finally {
+    Deno.removeSync(file);
+  }
+});
