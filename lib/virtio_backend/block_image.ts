@@ -22,14 +22,35 @@ import {
   SEEK_END,
 } from "./libc.ts";
 
-/** A disk image that cannot be opened, read, written or flushed: names the path and why. */
+/**
+ * A disk image that cannot be opened, read, written or flushed: names the path and why, and
+ * carries the errno's name in `code` when there is one (as Deno's own errors do).
+ */
 export class BlockImageError extends XliteError {
+  /** The errno's name (`"ENOENT"`, `"EACCES"`, ...), for a backend's `error` node. */
+  readonly code: string | undefined;
   /** `path` is the image, `reason` one line (usually C's text for the errno). */
-  constructor(readonly path: string, readonly reason: string) {
+  constructor(readonly path: string, readonly reason: string, code?: string) {
     super(`disk image ${path}: ${reason}`);
     this.name = "BlockImageError";
+    this.code = code;
   }
 }
+
+// errno values (Linux, all architectures) the opener names in `code`.
+const ERRNO_NAMES: Record<number, string> = {
+  1: "EPERM",
+  2: "ENOENT",
+  5: "EIO",
+  6: "ENXIO",
+  13: "EACCES",
+  16: "EBUSY",
+  19: "ENODEV",
+  21: "EISDIR",
+  22: "EINVAL",
+  30: "EROFS",
+  123: "ENOMEDIUM",
+};
 
 /** A disk image as a backend opens it: raw file or block device. */
 export interface BlockImage {
@@ -65,27 +86,28 @@ let zeros: Uint8Array | null = null;
 export function openBlockImage(path: string, options: { readOnly: boolean }): BlockImage {
   let info: Deno.FileInfo;
   try {
+    // Checked before open(): opening a FIFO or a terminal named by mistake could block.
     info = Deno.statSync(path);
   } catch (error) {
-    throw new BlockImageError(
-      path,
-      error instanceof Deno.errors.NotFound ? "not found" : String(
-        (error as Error).message,
-      ),
-    );
+    // Deno's text is C's, then " (os error N): stat '<path>'": keep C's part.
+    const text = (error as Error).message.replace(/ \(os error \d+\)[^]*$/, "");
+    throw new BlockImageError(path, text, (error as { code?: string }).code);
   }
   if (!info.isFile && !info.isBlockDevice) {
-    throw new BlockImageError(path, "not a regular file or a block device");
+    throw new BlockImageError(path, "not a regular file or a block device", "EINVAL");
   }
   const c = libc();
   const fd = c.open(cString(path), (options.readOnly ? O_RDONLY : O_RDWR) | O_CLOEXEC, 0);
-  if (fd < 0) throw new BlockImageError(path, errorText(errno()));
+  if (fd < 0) {
+    const code = errno();
+    throw new BlockImageError(path, errorText(code), ERRNO_NAMES[code]);
+  }
   // lseek gives a block device's size as well as a file's (st_size is 0 for a device).
   const end = c.lseek(fd, 0, SEEK_END);
   if (Number(end) < 0) {
-    const reason = errorText(errno());
+    const code = errno();
     c.close(fd);
-    throw new BlockImageError(path, `size unknown: ${reason}`);
+    throw new BlockImageError(path, `size unknown: ${errorText(code)}`, ERRNO_NAMES[code]);
   }
   return fileImage(path, fd, BigInt(end), options.readOnly);
 }

@@ -68,7 +68,13 @@ Deno.test("openBlockImage errors name the path and the reason", () => {
   try {
     const missing = `${dir}/nope.img`;
     const e = assertThrows(() => openBlockImage(missing, { readOnly: true }), BlockImageError);
-    assertEquals(e.message, `disk image ${missing}: not found`);
+    assertEquals(e.message, `disk image ${missing}: No such file or directory`);
+    assertEquals(e.code, "ENOENT");
+    const under = assertThrows(
+      () => openBlockImage(`${missing}/x`, { readOnly: true }),
+      BlockImageError,
+    );
+    assertEquals(under.message, `disk image ${missing}/x: No such file or directory`);
     assertThrows(
       () => openBlockImage(dir, { readOnly: true }),
       BlockImageError,
