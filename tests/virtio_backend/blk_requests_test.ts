@@ -13,6 +13,7 @@ import {
 import {
   createVirtioBlkDevice,
   type GuestMemory,
+  memoryBlockImage,
   memoryGuestRam,
   openBlockImage,
 } from "../../lib/virtio_backend/mod.ts";
@@ -309,5 +310,59 @@ Deno.test("a carrier whose mapping is not contiguous across pages: data goes thr
   } finally {
     device.close();
     Deno.removeSync(file);
+  }
+});
+
+Deno.test("EVENT_IDX: a request added by another vCPU while the device works needs no notify and is served", () => {
+  const ram = new Uint8Array(1 << 20);
+  const disk = new Uint8Array(1 << 20).map((_, i) => pattern(7)(i));
+  const inner = memoryBlockImage(disk);
+  let secondVcpu: (() => void) | null = null;
+  // The image hook lets the test act as a second vCPU in the middle of a request.
+  const image = {
+    ...inner,
+    read(into: Uint8Array, offset: number) {
+      inner.read(into, offset);
+      const act = secondVcpu;
+      secondVcpu = null;
+      act?.();
+    },
+  };
+  let raised = 0;
+  const device = createVirtioBlkDevice({
+    memory: memoryGuestRam(RAM_BASE, ram),
+    interrupt: { raise: () => raised++ },
+    image,
+    discard: false,
+  });
+  try {
+    const d = new TestDriver(device, ram);
+    d.start();
+    const availEventAt = 0x2000 + 4 + 8 * d.num;
+    const second = d.alloc(512);
+    const secondStatus = d.alloc(1, 1);
+    let notifyNeeded: boolean | null = null;
+    secondVcpu = () => {
+      const old = d.availIdx;
+      d.submit([d.header(VIRTIO_BLK_T.IN, 9), { at: second, len: 512, write: true }, {
+        at: secondStatus,
+        len: 1,
+        write: true,
+      }], { kick: false });
+      // Linux's virtqueue_kick_prepare: vring_need_event(avail_event, new, old).
+      const event = d.view.getUint16(availEventAt, true);
+      notifyNeeded = ((d.availIdx - event - 1) & 0xffff) < ((d.availIdx - old) & 0xffff);
+    };
+    const first = d.read(0, 512);
+    assertEquals(first.status, OK);
+    assertEquals(notifyNeeded, false, "the device was busy: no notify needed");
+    assertEquals(ram[secondStatus], OK, "served in the same turn");
+    assertEquals(ram.slice(second, second + 512), disk.slice(9 * 512, 10 * 512));
+    assertEquals(d.usedIdx(), 2);
+    assertEquals(d.view.getUint16(availEventAt, true), 2, "re-armed past both");
+    assertEquals(device.stats.notifies, 1);
+    assertEquals(raised, 1);
+  } finally {
+    device.close();
   }
 });
