@@ -366,3 +366,49 @@ Deno.test("EVENT_IDX: a request added by another vCPU while the device works nee
     device.close();
   }
 });
+
+Deno.test("a driver that keeps the ring full does not hold the thread: the rest is served from a timer", async () => {
+  const ram = new Uint8Array(1 << 20);
+  const inner = memoryBlockImage(new Uint8Array(1 << 20));
+  let produce = 0;
+  let d: TestDriver;
+  // The image hook acts as another vCPU that adds a request whenever one is being served.
+  const image = {
+    ...inner,
+    read(into: Uint8Array, offset: number) {
+      inner.read(into, offset);
+      if (produce > 0) {
+        produce--;
+        const data = d.alloc(512);
+        const status = d.alloc(1, 1);
+        d.submit([d.header(VIRTIO_BLK_T.IN, 0), { at: data, len: 512, write: true }, {
+          at: status,
+          len: 1,
+          write: true,
+        }], { kick: false });
+      }
+    },
+  };
+  const device = createVirtioBlkDevice({
+    memory: memoryGuestRam(RAM_BASE, ram),
+    interrupt: { raise() {} },
+    image,
+    discard: false,
+    queueSize: 8,
+  });
+  try {
+    d = new TestDriver(device, ram);
+    d.start();
+    produce = 100;
+    d.read(0, 512);
+    // 4 x the queue size per turn (32), then the notify returns.
+    assertEquals(d.usedIdx(), 32);
+    assert(produce > 0, "more was queued");
+    for (let i = 0; i < 10 && d.usedIdx() < 101; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    assertEquals(d.usedIdx(), 101, "all served, in turns");
+  } finally {
+    device.close();
+  }
+});

@@ -372,7 +372,7 @@ Deno.test("an I/O error of the image answers IOERR with one log line (fake faili
   device.close();
 });
 
-Deno.test("a faulting carrier or model never throws out of write(): the device stops instead", () => {
+Deno.test("a failing interrupt line or a value of the wrong type never throws out of write()", () => {
   const ram = new Uint8Array(1 << 20);
   const logs: string[] = [];
   const device = createVirtioBlkDevice({
@@ -394,3 +394,65 @@ Deno.test("a faulting carrier or model never throws out of write(): the device s
   device.write(VIRTIO_MMIO.QUEUE_NOTIFY, 4, "nonsense" as unknown as bigint);
   device.close();
 });
+
+Deno.test("a broken device does not affect another device of the same guest", () => {
+  const ram = new Uint8Array(1 << 20);
+  const memory = memoryGuestRam(RAM_BASE, ram);
+  const make = () =>
+    createVirtioBlkDevice({
+      memory,
+      interrupt: { raise() {} },
+      image: memoryBlockImage(new Uint8Array(1 << 16).fill(0x3c)),
+      discard: false,
+      log: () => {},
+    });
+  const a = make();
+  const b = make();
+  try {
+    // Two drivers, rings and buffers apart in the one RAM (b's at +0x80000).
+    const da = new TestDriver(a, ram);
+    da.start();
+    const db = new TestDriver(b, ram);
+    db.negotiate();
+    db.setupQueue(256, { desc: 0x80000, avail: 0x81000, used: 0x82000 });
+    const bRead = () => {
+      const data = 0x90000;
+      const hdr = 0x88000;
+      const status = 0x88100;
+      const view = new DataView(ram.buffer);
+      view.setUint32(hdr, VIRTIO_BLK_T.IN, true);
+      view.setBigUint64(hdr + 8, 0n, true);
+      db.writeDesc(0x80000, 0, RAM_BASE + BigInt(hdr), 16, VRING_DESC_F_NEXT, 1);
+      db.writeDesc(
+        0x80000,
+        1,
+        RAM_BASE + BigInt(data),
+        512,
+        VRING_DESC_F_NEXT | VRING_DESC_F_WRITE,
+        2,
+      );
+      db.writeDesc(0x80000, 2, RAM_BASE + BigInt(status), 1, VRING_DESC_F_WRITE, 0);
+      const idx = view.getUint16(0x81000 + 2, true);
+      view.setUint16(0x81000 + 4 + 2 * (idx % 256), 0, true);
+      view.setUint16(0x81000 + 2, idx + 1, true);
+      ram[status] = 0xee;
+      db.kick();
+      return ram[status];
+    };
+    assertEquals(bRead(), OK);
+    // Device a is broken by its driver (a looping chain).
+    da.writeDesc(DESC_AT, 0, RAM_BASE + 0x9000n, 16, VRING_DESC_F_NEXT, 0);
+    da.publish(0);
+    da.kick();
+    assert(needsResetOf(da));
+    assertEquals(bRead(), OK, "b still serves");
+    assert(!needsResetOf(db));
+  } finally {
+    a.close();
+    b.close();
+  }
+});
+
+function needsResetOf(d: TestDriver): boolean {
+  return (d.status() & VIRTIO_CONFIG_S.NEEDS_RESET) !== 0;
+}
