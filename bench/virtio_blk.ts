@@ -32,6 +32,7 @@ import {
   VIRTIO_CONFIG_S,
   VIRTIO_F,
   VIRTIO_MMIO,
+  VRING_DESC_F_INDIRECT,
   VRING_DESC_F_NEXT,
   VRING_DESC_F_WRITE,
 } from "../lib/virtio_backend/virtio_constants.ts";
@@ -54,10 +55,18 @@ class LeanDriver {
   dataAt: number[] = [];
   headerAt: number[] = [];
   statusAt: number[] = [];
+  readonly tableBase: number;
 
-  constructor(image: BlockImage, readonly depth: number, readonly bytes: number, eventIdx = true) {
+  constructor(
+    image: BlockImage,
+    readonly depth: number,
+    readonly bytes: number,
+    eventIdx = true,
+    readonly pieces = 1,
+  ) {
     const dataBase = 0x10000;
-    this.ram = new Uint8Array(dataBase + depth * (bytes + 64));
+    this.tableBase = dataBase + depth * (bytes + 64);
+    this.ram = new Uint8Array(this.tableBase + depth * 16 * (pieces + 2));
     this.view = new DataView(this.ram.buffer);
     this.device = createVirtioBlkDevice({
       memory: memoryGuestRam(RAM_BASE, this.ram),
@@ -89,14 +98,27 @@ class LeanDriver {
       this.headerAt.push(h);
       this.statusAt.push(st);
       this.dataAt.push(d);
-      this.desc(3 * i, h, 16, VRING_DESC_F_NEXT, 3 * i + 1);
-      this.desc(3 * i + 1, d, bytes, VRING_DESC_F_NEXT, 3 * i + 2);
-      this.desc(3 * i + 2, st, 1, VRING_DESC_F_WRITE, 0);
+      if (pieces === 1) {
+        this.desc(3 * i, h, 16, VRING_DESC_F_NEXT, 3 * i + 1);
+        this.desc(3 * i + 1, d, bytes, VRING_DESC_F_NEXT, 3 * i + 2);
+        this.desc(3 * i + 2, st, 1, VRING_DESC_F_WRITE, 0);
+        continue;
+      }
+      // As Linux sends a request whose pages are not contiguous in guest memory: one indirect
+      // table of header, `pieces` data buffers and status.
+      const table = this.tableBase + 16 * (pieces + 2) * i;
+      this.desc(i, table, 16 * (pieces + 2), VRING_DESC_F_INDIRECT, 0);
+      this.desc(0, h, 16, VRING_DESC_F_NEXT, 1, table);
+      const step = bytes / pieces;
+      for (let p = 0; p < pieces; p++) {
+        this.desc(1 + p, d + p * step, step, VRING_DESC_F_NEXT, 2 + p, table);
+      }
+      this.desc(pieces + 1, st, 1, VRING_DESC_F_WRITE, 0, table);
     }
   }
 
-  desc(i: number, at: number, len: number, flags: number, next: number) {
-    const o = 16 * i;
+  desc(i: number, at: number, len: number, flags: number, next: number, table = 0) {
+    const o = table + 16 * i;
     this.view.setUint32(o, 0x40000000 + at, true);
     this.view.setUint32(o + 4, 0, true);
     this.view.setUint32(o + 8, len, true);
@@ -112,13 +134,17 @@ class LeanDriver {
       const sector = sectorOf(i);
       this.view.setUint32(this.headerAt[i] + 8, sector % 2 ** 32, true);
       this.view.setUint32(this.headerAt[i] + 12, Math.floor(sector / 2 ** 32), true);
-      this.view.setUint16(
-        16 * (3 * i + 1) + 12,
-        write ? VRING_DESC_F_NEXT : VRING_DESC_F_NEXT | VRING_DESC_F_WRITE,
-        true,
-      );
+      const dataFlags = write ? VRING_DESC_F_NEXT : VRING_DESC_F_NEXT | VRING_DESC_F_WRITE;
+      if (this.pieces === 1) this.view.setUint16(16 * (3 * i + 1) + 12, dataFlags, true);
+      else {
+        const table = this.tableBase + 16 * (this.pieces + 2) * i;
+        for (let p = 1; p <= this.pieces; p++) {
+          this.view.setUint16(table + 16 * p + 12, dataFlags, true);
+        }
+      }
       this.ram[this.statusAt[i]] = 0xff;
-      this.view.setUint16(0x1000 + 4 + 2 * ((this.avail + i) % NUM), 3 * i, true);
+      const head = this.pieces === 1 ? 3 * i : i;
+      this.view.setUint16(0x1000 + 4 + 2 * ((this.avail + i) % NUM), head, true);
     }
     this.avail = (this.avail + this.depth) & 0xffff;
     this.view.setUint16(0x1000 + 2, this.avail, true);
@@ -204,8 +230,8 @@ async function main(): Promise<void> {
     const c = libc();
     const rawFd = c.open(new TextEncoder().encode(file + "\0"), 2, 0);
 
-    const cases: [string, BlockImage, number, number, number, number][] = [
-      // name, image, sectors, depth, bytes, type
+    const cases: [string, BlockImage, number, number, number, number, number?][] = [
+      // name, image, sectors, depth, bytes, type, data pieces
       [
         "4 KiB random read, memory image, depth 1",
         memoryImage(),
@@ -254,9 +280,27 @@ async function main(): Promise<void> {
         MiB,
         VIRTIO_BLK_T.OUT,
       ],
+      [
+        "1 MiB sequential read in 128 pieces (indirect), file image, depth 4",
+        openBlockImage(file, { readOnly: false }),
+        fileSectors,
+        4,
+        MiB,
+        VIRTIO_BLK_T.IN,
+        128,
+      ],
+      [
+        "1 MiB sequential write in 128 pieces (indirect), file image, depth 4",
+        openBlockImage(file, { readOnly: false }),
+        fileSectors,
+        4,
+        MiB,
+        VIRTIO_BLK_T.OUT,
+        128,
+      ],
     ];
-    for (const [name, image, sectors, depth, bytes, type] of cases) {
-      const d = new LeanDriver(image, depth, bytes);
+    for (const [name, image, sectors, depth, bytes, type, pieces] of cases) {
+      const d = new LeanDriver(image, depth, bytes, true, pieces ?? 1);
       const blocks = Math.floor(sectors / (bytes / 512));
       let next = 0;
       const sequential = bytes === MiB;

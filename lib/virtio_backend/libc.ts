@@ -13,6 +13,8 @@ const SYMBOLS = {
   close: { parameters: ["i32"], result: "i32" },
   pread: { parameters: ["i32", "buffer", "usize", "i64"], result: "i32" },
   pwrite: { parameters: ["i32", "buffer", "usize", "i64"], result: "i32" },
+  preadv: { parameters: ["i32", "buffer", "i32", "i64"], result: "i32" },
+  pwritev: { parameters: ["i32", "buffer", "i32", "i64"], result: "i32" },
   fdatasync: { parameters: ["i32"], result: "i32" },
   fallocate: { parameters: ["i32", "i32", "i64", "i64"], result: "i32" },
   lseek: { parameters: ["i32", "i64", "i32"], result: "i64" },
@@ -34,6 +36,8 @@ export const FALLOC_FL_KEEP_SIZE = 0x01;
 export const FALLOC_FL_PUNCH_HOLE = 0x02;
 /** `falloc.h`: zero the range without writing it. */
 export const FALLOC_FL_ZERO_RANGE = 0x10;
+/** `limits.h`: most buffers one `preadv`/`pwritev` takes (Linux's `UIO_MAXIOV`). */
+export const IOV_MAX = 1024;
 /** `errno.h`: interrupted by a signal (retry). */
 export const EINTR = 4;
 /** `errno.h`: operation not supported (fallocate mode on this file system). */
@@ -52,6 +56,10 @@ export interface Libc {
   pread(fd: number, into: Uint8Array, count: number, offset: number): number;
   /** `pwrite(fd, buf, count, offset)`. */
   pwrite(fd: number, from: Uint8Array, count: number, offset: number): number;
+  /** `preadv(fd, iov, iovcnt, offset)`: `iov` holds (base, length) pairs of little-endian u64. */
+  preadv(fd: number, iov: Uint32Array, count: number, offset: number): number;
+  /** `pwritev(fd, iov, iovcnt, offset)`. */
+  pwritev(fd: number, iov: Uint32Array, count: number, offset: number): number;
   /** `fdatasync(fd)`. */
   fdatasync(fd: number): number;
   /** `fallocate(fd, mode, offset, len)`. */

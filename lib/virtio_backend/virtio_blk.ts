@@ -164,6 +164,11 @@ function blkModel(options: VirtioBlkOptions, log: GuestLog, queueSize: number): 
     return true;
   };
 
+  const allViews = (pieces: number): boolean => {
+    for (let i = 0; i < pieces; i++) if (pieceView[i] === null) return false;
+    return true;
+  };
+
   const readable = (at: number, length: number): boolean => {
     if (bounce.length < length) bounce = new Uint8Array(length);
     return memory.read(BigInt(at), bounce.subarray(0, length));
@@ -212,6 +217,10 @@ function blkModel(options: VirtioBlkOptions, log: GuestLog, queueSize: number): 
     if (!resolve(pieces)) return bad("read into a buffer outside guest RAM");
     let offset = sector * SECTOR;
     try {
+      if (pieces > 1 && allViews(pieces)) {
+        image.readv(pieceView as Uint8Array[], pieces, offset);
+        return VIRTIO_BLK_S.OK;
+      }
       for (let i = 0; i < pieces; i++) {
         const n = pieceLen[i];
         const view = pieceView[i];
@@ -242,6 +251,10 @@ function blkModel(options: VirtioBlkOptions, log: GuestLog, queueSize: number): 
     if (!resolve(pieces)) return bad("write from a buffer outside guest RAM");
     let offset = sector * SECTOR;
     try {
+      if (pieces > 1 && allViews(pieces)) {
+        image.writev(pieceView as Uint8Array[], pieces, offset);
+        return VIRTIO_BLK_S.OK;
+      }
       for (let i = 0; i < pieces; i++) {
         const n = pieceLen[i];
         const view = pieceView[i];

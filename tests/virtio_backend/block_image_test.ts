@@ -175,3 +175,32 @@ Deno.test("writeZeroes where the file system has no ZERO_RANGE (tmpfs): zeros ar
     Deno.removeSync(file);
   }
 });
+
+Deno.test("readv / writev: several buffers in one call; a short transfer finishes or fails clearly", () => {
+  const file = tempImage(3 * 4096, (i) => (i >> 12) + 1);
+  try {
+    const image = openBlockImage(file, { readOnly: false });
+    const bufs = [new Uint8Array(100), new Uint8Array(4000), new Uint8Array(8188)];
+    image.readv(bufs, 3, 0);
+    assert(bufs[0].every((b) => b === 1) && bufs[1].slice(0, 3996).every((b) => b === 1));
+    assertEquals(bufs[2][0], 2);
+    assertEquals(bufs[2][8187], 3);
+    image.writev([new Uint8Array(512).fill(7), new Uint8Array(512).fill(8)], 2, 4096);
+    const back = new Uint8Array(1024);
+    image.read(back, 4096);
+    assert(back.slice(0, 512).every((b) => b === 7) && back.slice(512).every((b) => b === 8));
+    // The file shrinks under the device: the part before the end is read, then a clear error.
+    Deno.truncateSync(file, 6000);
+    const parts = [new Uint8Array(4096), new Uint8Array(4096)];
+    assertThrows(() => image.readv(parts, 2, 0), BlockImageError, "read past its end at 6000");
+    assertEquals([parts[0][0], parts[1][0], parts[1][600], parts[1][6000 - 4096 - 1]], [
+      1,
+      7,
+      8,
+      2,
+    ]);
+    image.close();
+  } finally {
+    Deno.removeSync(file);
+  }
+});
