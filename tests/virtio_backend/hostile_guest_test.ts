@@ -456,3 +456,35 @@ Deno.test("a broken device does not affect another device of the same guest", ()
 function needsResetOf(d: TestDriver): boolean {
   return (d.status() & VIRTIO_CONFIG_S.NEEDS_RESET) !== 0;
 }
+
+hostile(
+  "an indirect table of 257 entries (one more than the queue size): DEVICE_NEEDS_RESET",
+  (r) => {
+    const table = r.driver.alloc(16 * 257);
+    for (let i = 0; i < 257; i++) {
+      r.driver.writeDesc(table, i, RAM_BASE + 0x9000n, 16, i < 256 ? VRING_DESC_F_NEXT : 0, i + 1);
+    }
+    r.driver.writeDesc(DESC_AT, 0, RAM_BASE + BigInt(table), 16 * 257, VRING_DESC_F_INDIRECT, 0);
+    r.driver.publish(0);
+    return { expect: "reset" };
+  },
+);
+
+Deno.test("an indirect table of exactly 256 entries (seg_max + 2, as Linux sends) is served", () => {
+  const r = rig({ memoryImage: true, fill: pattern(1), bytes: 1 << 20 });
+  try {
+    r.driver.start();
+    const data = r.driver.alloc(254 * 512);
+    const pieces = Array.from(
+      { length: 254 },
+      (_, i) => ({ at: data + 512 * i, len: 512, write: true }),
+    );
+    const res = r.driver.request(VIRTIO_BLK_T.IN, 0, pieces, { indirect: true });
+    assertEquals(res.status, OK);
+    const want = new Uint8Array(254 * 512);
+    r.image.read(want, 0);
+    assertEquals(r.ram.slice(data, data + 254 * 512), want);
+  } finally {
+    r.cleanup();
+  }
+});
