@@ -3,6 +3,12 @@
  * virtqueues and virtio-blk over raw images, behind the seams in `interfaces.ts` (guest memory,
  * interrupt line, MMIO window) that the Xen side (IOREQ server, foreign mappings) fills in.
  *
+ * What a driver gets: virtio 1.x only (VIRTIO_F_VERSION_1 required), one queue of up to 256
+ * entries, indirect descriptors, EVENT_IDX, SIZE_MAX (1 MiB), SEG_MAX (queue size - 2),
+ * BLK_SIZE (512), FLUSH (fdatasync), RO for a read-only image, DISCARD and WRITE_ZEROES with
+ * discard enabled; no VIRTIO_F_ACCESS_PLATFORM (guest memory is mapped directly, not through
+ * grants). Requests are served inside the QueueNotify write (see `virtio_mmio.ts`).
+ *
  * @example
  * ```ts
  * import { createVirtioBlkDevice, memoryGuestRam, openBlockImage } from "./mod.ts";
