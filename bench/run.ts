@@ -2,7 +2,7 @@
  * Runs every host benchmark in turn, each printing xlite beside its native peer and the
  * ratio. The real-Xen benchmark needs the QEMU testbed: `deno task bench:xen`.
  *
- *   deno run -A bench/run.ts [disk_parse|dtb|xenstore|xl_cfg ...]
+ *   deno run -A bench/run.ts [disk_parse|dtb|xenstore|xl_cfg|virtio_blk ...]
  *
  * @module
  */
@@ -12,6 +12,7 @@ const BENCHES: Record<string, string[]> = {
   dtb: ["bench/dtb.ts"],
   xenstore: ["bench/xenstore.ts", "--flavour", "both"],
   xl_cfg: ["bench/xl_cfg.ts"],
+  virtio_blk: ["bench/virtio_blk.ts"],
 };
 
 const chosen = Deno.args.length > 0 ? Deno.args : Object.keys(BENCHES);
