@@ -7,8 +7,8 @@
  * - `online=0` or `state=5` → stop serving → `state=6` (Closed); in a driver domain, once the
  *   toolstack asked for removal (`online=0`), remove the backend directory, as libxl's
  *   `libxl__device_destroy` does there;
- * - `@releaseDomain` and the frontend no longer introduced → release everything held for it
- *   and write `state=6`, as blkback does when its frontend disappears;
+ * - `@releaseDomain` and the frontend no longer introduced in xenstored → release everything
+ *   held for it and write `state=6`, as blkback does when its frontend disappears;
  * - a bad directory or an image that cannot be opened fails that device alone: one log line,
  *   the `error` node and `state=5` (lib/devd/backend_error.ts).
  * In a driver domain it also runs the hotplug scripts of PV disks, as `xl devd` does
@@ -331,8 +331,11 @@ export async function startDevd(options: DevdOptions): Promise<Devd> {
     }
   };
 
-  /** A frontend that was alive and is no longer introduced: release all it held. */
-  const onReleaseDomain = async () => {
+  /**
+   * Which frontends still exist, asked of xenstored (`XS_IS_DOMAIN_INTRODUCED`, open to any
+   * domain): one seen alive and no longer introduced died; release all it held.
+   */
+  const onDomainsChanged = async () => {
     const fes = new Set([...disks.values()].map((e) => e.domid));
     for (const fe of fes) {
       if (await xs.isDomainIntroduced(fe)) {
@@ -422,9 +425,12 @@ export async function startDevd(options: DevdOptions): Promise<Devd> {
         follow(watch, (path) => onVbdEvent(kind, path));
       }
     }
-    const release = await xs.watch("@releaseDomain");
-    watches.push(release);
-    follow(release, () => void queue.coalesce("@releaseDomain", onReleaseDomain));
+    // @introduceDomain too: a frontend introduced after its disks were served is seen alive.
+    for (const special of ["@releaseDomain", "@introduceDomain"]) {
+      const watch = await xs.watch(special);
+      watches.push(watch);
+      follow(watch, () => void queue.coalesce("domains", onDomainsChanged));
+    }
   } catch (error) {
     stopping = true;
     await Promise.all(watches.map((w) => w.close().catch(() => {})));

@@ -129,6 +129,22 @@ Deno.test({
 });
 
 Deno.test({
+  name: "a frontend introduced only after its disk was served is still released when it dies",
+  ignore,
+  fn: async () => {
+    await using h = await devdHost({ introduce: [5] });
+    const plan = h.virtioDisk(6, h.images[0], "xvda", BASE0, 33);
+    await addDevice(h.xs, plan, { timeoutMs: 5000 });
+    await h.xs.introduceDomain(6, 0x106, 6);
+    await new Promise((r) => setTimeout(r, 200)); // the @introduceDomain event arrives
+    await h.devd.idle();
+    await h.killDomain(6);
+    await eventually("domain 6 released", () => h.carrier.events.some((e) => e.op === "close"));
+    assertEquals(h.devd.served(), []);
+  },
+});
+
+Deno.test({
   name:
     "bad configurations fail their device alone: error node, state=5, one log line; the good disk is served",
   ignore,

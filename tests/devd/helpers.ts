@@ -179,14 +179,16 @@ export interface DevdHost {
 
 /** Starts the host; `domid` is the daemon's own domain (0, or a driver domain). */
 export async function devdHost(
-  options: { flavour?: "c" | "ocaml"; domid?: number } = {},
+  options: { flavour?: "c" | "ocaml"; domid?: number; introduce?: number[] } = {},
 ): Promise<DevdHost> {
   const alive = new Set([0, 1, 5, 6]);
   const xsd = await startXenstored({ flavour: options.flavour ?? "c", domains: "0 1 5 6" });
   const xs = await openXenstore({ path: xsd.socketPath });
   const daemonXs = await openXenstore({ path: xsd.socketPath });
   await seedDomains(xs, { 1: "driver", 5: "guest5", 6: "guest6" });
-  for (const domid of [5, 6]) await xs.introduceDomain(domid, 0x100 + domid, domid);
+  for (const domid of options.introduce ?? [5, 6]) {
+    await xs.introduceDomain(domid, 0x100 + domid, domid);
+  }
   const dir = await Deno.makeTempDir({ prefix: "xlite-devd-test-" });
   const images: string[] = [];
   for (let i = 0; i < 4; i++) {
