@@ -158,6 +158,8 @@ Deno.test({
       ["xvdf", { base: "0x2000400" }, 22, "base '0x2000400' is not a decimal number"],
       ["xvdg", { transport: "pci" }, 22, "transport is 'pci', not 'mmio'"],
       ["xvdh", { grant_usage: "1" }, 95, "grant_usage=1 is not supported"],
+      // unreadable even for root: a directory cannot be opened for writing
+      ["xvdi", { params: h.images[0].replace(/\/img0$/, "") }, 21, "cannot open"],
     ];
     const good = h.virtioDisk(5, h.images[1], "xvda", BASE0, 33);
     const plans = bad.map(([vdev], i) =>
