@@ -46,7 +46,8 @@ function message(error: unknown): string {
 /** The first line of `error`'s message, prefixed with `what` when the cause is not ours. */
 function failure(what: string, error: unknown, errno?: number): BackendConfigError {
   if (error instanceof BackendConfigError) return error;
-  const text = message(error).split("\n")[0];
+  // Deno's "No such file or directory (os error 2): open '/x'" → "No such file or directory"
+  const text = message(error).split("\n")[0].replace(/ \(os error \d+\).*$/, "");
   return new BackendConfigError(errno ?? errnoOf(error), `${what}: ${text}`);
 }
 
