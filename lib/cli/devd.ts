@@ -44,19 +44,29 @@ const DEVICE_MODEL_MODULE = "../virtio_backend/mod.ts";
  *   import { createVirtioBlkDevice, openBlockImage } from "../virtio_backend/mod.ts";
  */
 async function productionParts(): Promise<DevdParts> {
-  const load = (specifier: string) =>
-    import(specifier).catch(() => undefined) as Promise<Record<string, unknown> | undefined>;
-  const [carrier, model] = await Promise.all([load(XEN_CARRIER_MODULE), load(DEVICE_MODEL_MODULE)]);
-  const missing = (what: string) => () => {
-    throw new Error(`${what} is not in this build of xlite`);
+  type Loaded = { module?: Record<string, unknown>; why: string };
+  const load = (specifier: string, what: string): Promise<Loaded> =>
+    import(specifier).then(
+      (module) => ({ module, why: "" }),
+      (error) => ({
+        why: error instanceof TypeError && /Module not found/.test(error.message)
+          ? `${what} is not in this build of xlite`
+          : `${what} could not be loaded: ${(error as Error).message.split("\n")[0]}`,
+      }),
+    );
+  const [carrier, model] = await Promise.all([
+    load(XEN_CARRIER_MODULE, "the Xen carrier"),
+    load(DEVICE_MODEL_MODULE, "the virtio device model"),
+  ]);
+  const fail = (why: string) => () => {
+    throw new Error(why);
   };
   return {
-    openCarrier: (carrier?.openXenFrontendCarrier as DevdParts["openCarrier"]) ??
-      ((_domid) => Promise.reject(new Error("the Xen carrier is not in this build of xlite"))),
-    openImage: (model?.openBlockImage as DevdParts["openImage"]) ??
-      missing("the virtio device model"),
-    createDevice: (model?.createVirtioBlkDevice as DevdParts["createDevice"]) ??
-      missing("the virtio device model"),
+    openCarrier: (carrier.module?.openXenFrontendCarrier as DevdParts["openCarrier"]) ??
+      ((_domid) => Promise.reject(new Error(carrier.why))),
+    openImage: (model.module?.openBlockImage as DevdParts["openImage"]) ?? fail(model.why),
+    createDevice: (model.module?.createVirtioBlkDevice as DevdParts["createDevice"]) ??
+      fail(model.why),
   };
 }
 

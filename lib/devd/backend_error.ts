@@ -21,7 +21,8 @@ export function backendErrorPath(backendPath: string): string {
 
 /**
  * `xenbus_dev_fatal`: writes `<errno> <message>` to the error node and, if the backend
- * directory still exists, `state=5` (never recreating a directory the toolstack removed).
+ * directory still exists, `state=5` (never recreating a directory the toolstack removed),
+ * in one transaction.
  */
 export async function reportBackendFatal(
   xs: XenstoreClient,
@@ -29,8 +30,9 @@ export async function reportBackendFatal(
   errno: number,
   message: string,
 ): Promise<void> {
-  await xs.write(backendErrorPath(backendPath), `${errno} ${message}`);
+  // one transaction, so whoever sees the error node also sees the state
   await xs.transaction(async (tx) => {
+    await tx.write(backendErrorPath(backendPath), `${errno} ${message}`);
     if ((await tx.tryRead(`${backendPath}/state`)) === undefined) return;
     await tx.write(`${backendPath}/state`, String(XenbusState.Closing));
   });
