@@ -25,7 +25,7 @@ import { domainPath } from "../devices/paths.ts";
 import { XliteError } from "../errors.ts";
 import { backendErrorPath, clearBackendError, reportBackendFatal } from "./backend_error.ts";
 import { type CarrierPool, createCarrierPool } from "./carrier_pool.ts";
-import type { DevdParts } from "./device_model.ts";
+import type { BlockImage, DevdParts } from "./device_model.ts";
 import type { DevdLog } from "./log.ts";
 import { createTaskQueue } from "./task_queue.ts";
 import { createVbdHotplug, HOTPLUG_DISK_KINDS, type VbdHotplugOptions } from "./vbd_hotplug.ts";
@@ -38,14 +38,14 @@ import {
 } from "./virtio_disk_config.ts";
 import { type ServedDisk, serveVirtioDisk } from "./virtio_disk_server.ts";
 
-/** What {@linkcode startDevd} needs. */
-export interface DevdOptions {
+/** What {@linkcode startDevd} needs (`I`: the device model's image type). */
+export interface DevdOptions<I extends BlockImage = BlockImage> {
   /** The xenstore connection (the daemon does not close it). */
   xs: XenstoreClient;
   /** This domain's id (see {@linkcode readOwnDomid}). */
   domid: number;
   /** Hypervisor side and device model. */
-  parts: DevdParts;
+  parts: DevdParts<I>;
   /** Where events are reported. */
   log: DevdLog;
   /** Run PV disk hotplug scripts (default: in a driver domain, i.e. `domid !== 0`). */
@@ -128,7 +128,7 @@ function text(error: unknown): string {
 }
 
 /** Starts the daemon: watches set, devices already present looked at. */
-export async function startDevd(options: DevdOptions): Promise<Devd> {
+export async function startDevd<I extends BlockImage>(options: DevdOptions<I>): Promise<Devd> {
   const { xs, domid, parts, log } = options;
   const home = domainPath(domid);
   const virtioRoot = `${home}/backend/virtio_disk`;

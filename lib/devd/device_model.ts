@@ -22,7 +22,10 @@ export interface BlockImage {
 }
 
 /** Opens `path`; throws an error with one line for the user when it cannot be opened. */
-export type OpenBlockImage = (path: string, options: { readOnly: boolean }) => BlockImage;
+export type OpenBlockImage<I extends BlockImage = BlockImage> = (
+  path: string,
+  options: { readOnly: boolean },
+) => I;
 
 /** A virtio-mmio device: its register window, plus reset and close. */
 export interface VirtioMmioDevice extends MmioHandler {
@@ -32,14 +35,14 @@ export interface VirtioMmioDevice extends MmioHandler {
   close(): void;
 }
 
-/** What a virtio-blk device is made of. */
-export interface VirtioBlkOptions {
+/** What a virtio-blk device is made of (`I`: the image type the opener returns). */
+export interface VirtioBlkOptions<I extends BlockImage = BlockImage> {
   /** The frontend's RAM. */
   memory: GuestMemory;
   /** The device's SPI. */
   interrupt: InterruptLine;
-  /** The image served. */
-  image: BlockImage;
+  /** The image served (the device may close it on `close()`). */
+  image: I;
   /** `discard-enable=1`: offer DISCARD and WRITE_ZEROES. */
   discard: boolean;
   /** The GET_ID answer (at most 20 bytes). */
@@ -49,14 +52,19 @@ export interface VirtioBlkOptions {
 }
 
 /** Makes a virtio-blk device over `options.image`. */
-export type CreateVirtioBlkDevice = (options: VirtioBlkOptions) => VirtioMmioDevice;
+export type CreateVirtioBlkDevice<I extends BlockImage = BlockImage> = (
+  options: VirtioBlkOptions<I>,
+) => VirtioMmioDevice;
 
-/** Everything the daemon gets from outside: the hypervisor side and the device model. */
-export interface DevdParts {
+/**
+ * Everything the daemon gets from outside: the hypervisor side and the device model. The
+ * image the opener returns is the one the device gets, so `I` ties the two together.
+ */
+export interface DevdParts<I extends BlockImage = BlockImage> {
   /** Opens the hypervisor side for one frontend domain (lib/devd/xen_carrier.ts on Xen). */
   openCarrier: OpenFrontendCarrier;
   /** Opens a disk image (lib/virtio_backend's `openBlockImage`). */
-  openImage: OpenBlockImage;
+  openImage: OpenBlockImage<I>;
   /** Makes a virtio-blk device (lib/virtio_backend's `createVirtioBlkDevice`). */
-  createDevice: CreateVirtioBlkDevice;
+  createDevice: CreateVirtioBlkDevice<I>;
 }

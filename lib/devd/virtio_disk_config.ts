@@ -197,9 +197,21 @@ const ERRNO_BY_DENO_ERROR: [new (...args: never[]) => Error, number][] = [
   [Deno.errors.Busy, ERRNO.EBUSY],
 ];
 
+// Errors that carry only C's strerror text (the device model's image errors): the text.
+const ERRNO_BY_TEXT: [RegExp, number][] = [
+  [/no such file or directory|: not found$/i, ERRNO.ENOENT],
+  [/permission denied/i, ERRNO.EACCES],
+  [/operation not permitted/i, ERRNO.EPERM],
+  [/is a directory/i, ERRNO.EISDIR],
+  [/read-only file system/i, ERRNO.EROFS],
+  [/device or resource busy/i, ERRNO.EBUSY],
+  [/not a regular file or a block device/i, ERRNO.EINVAL],
+];
+
 /**
  * The errno for a failure to open an image: from a `BackendConfigError`, from Deno's error
- * classes or `code` (also on the `cause` chain), else EIO.
+ * classes or `code` (also on the `cause` chain), from C's strerror text in the message,
+ * else EIO.
  */
 export function errnoOf(error: unknown): number {
   for (let e: unknown = error, depth = 0; e instanceof Error && depth < 8; depth++) {
@@ -209,5 +221,7 @@ export function errnoOf(error: unknown): number {
     if (typeof code === "string" && code in ERRNO_BY_CODE) return ERRNO_BY_CODE[code];
     e = e.cause;
   }
+  const text = error instanceof Error ? error.message : String(error);
+  for (const [pattern, errno] of ERRNO_BY_TEXT) if (pattern.test(text)) return errno;
   return ERRNO.EIO;
 }

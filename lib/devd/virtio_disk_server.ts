@@ -43,30 +43,39 @@ function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** The first line of `error`'s message, prefixed with `what` when the cause is not ours. */
-function failure(what: string, error: unknown, errno?: number): BackendConfigError {
+/**
+ * The first line of `error`'s message, prefixed with `what` unless it already names
+ * `subject` (the device model's image errors name their path).
+ */
+function failure(
+  what: string,
+  error: unknown,
+  errno?: number,
+  subject?: string,
+): BackendConfigError {
   if (error instanceof BackendConfigError) return error;
   // Deno's "No such file or directory (os error 2): open '/x'" → "No such file or directory"
   const text = message(error).split("\n")[0].replace(/ \(os error \d+\).*$/, "");
-  return new BackendConfigError(errno ?? errnoOf(error), `${what}: ${text}`);
+  const line = subject !== undefined && text.includes(subject) ? text : `${what}: ${text}`;
+  return new BackendConfigError(errno ?? errnoOf(error), line);
 }
 
 /**
  * Serves `disk` on its frontend's carrier; throws {@linkcode BackendConfigError} (image not
  * openable, carrier not available, window or SPI taken) after undoing what it did.
  */
-export async function serveVirtioDisk(
+export async function serveVirtioDisk<I extends BlockImage>(
   disk: VirtioDiskBackend,
   pool: CarrierPool,
-  parts: DevdParts,
+  parts: DevdParts<I>,
   hooks: ServeHooks,
 ): Promise<ServedDisk> {
   const { frontendDomid: domid, base, irq } = disk;
-  let image: BlockImage;
+  let image: I;
   try {
     image = parts.openImage(disk.params, { readOnly: disk.readOnly });
   } catch (error) {
-    throw failure(`cannot open ${disk.params}`, error);
+    throw failure(`cannot open ${disk.params}`, error, undefined, disk.params);
   }
   let carrier;
   try {
