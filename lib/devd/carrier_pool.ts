@@ -6,6 +6,7 @@
  * @module
  */
 import type { FrontendCarrier, OpenFrontendCarrier } from "./carrier.ts";
+import { BackendConfigError, ERRNO } from "./virtio_disk_config.ts";
 
 /** The carriers of every frontend domain the daemon serves. */
 export interface CarrierPool {
@@ -54,9 +55,17 @@ export function createCarrierPool(
         });
       }
       if (entry.bases.has(base)) {
-        throw new Error(`base 0x${base.toString(16)} is already served for domain ${domid}`);
+        throw new BackendConfigError(
+          ERRNO.EBUSY,
+          `base 0x${base.toString(16)} is already served for domain ${domid}`,
+        );
       }
-      if (entry.irqs.has(irq)) throw new Error(`irq ${irq} is already served for domain ${domid}`);
+      if (entry.irqs.has(irq)) {
+        throw new BackendConfigError(
+          ERRNO.EBUSY,
+          `irq ${irq} is already served for domain ${domid}`,
+        );
+      }
       entry.bases.add(base);
       entry.irqs.add(irq);
       try {

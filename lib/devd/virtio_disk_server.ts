@@ -82,7 +82,7 @@ export async function serveVirtioDisk<I extends BlockImage>(
     carrier = await pool.acquire(domid, base, irq);
   } catch (error) {
     image.close();
-    throw failure(`cannot serve domain ${domid}`, error, ERRNO.EBUSY);
+    throw failure(`cannot serve domain ${domid}`, error);
   }
   let line: InterruptLine | undefined;
   let device: VirtioMmioDevice;

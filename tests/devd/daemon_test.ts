@@ -213,7 +213,7 @@ Deno.test({
     await eventually("error node", () => h.xs.exists(node));
     assertStringIncludes(
       await h.xs.read(node),
-      "16 cannot serve domain 5: base 0x2000000 is already served",
+      "16 base 0x2000000 is already served for domain 5",
     );
     assertEquals(node0(h.devd.served()), [[5, BASE0]]);
   },
