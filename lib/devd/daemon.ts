@@ -8,7 +8,9 @@
  *   toolstack asked for removal (`online=0`), remove the backend directory, as libxl's
  *   `libxl__device_destroy` does there;
  * - `@releaseDomain` and the frontend no longer introduced in xenstored → release everything
- *   held for it and write `state=6`, as blkback does when its frontend disappears;
+ *   held for it and write `state=6`, as blkback does when its frontend disappears (since
+ *   XSA-115 a driver domain gets these events only if granted read on `@releaseDomain`;
+ *   without, the toolstack's removal below is what releases a dead guest's disks);
  * - a bad directory or an image that cannot be opened fails that device alone: one log line,
  *   the `error` node and `state=5` (lib/devd/backend_error.ts).
  * In a driver domain it also runs the hotplug scripts of PV disks, as `xl devd` does
@@ -196,18 +198,25 @@ export async function startDevd<I extends BlockImage>(options: DevdOptions<I>): 
       return;
     }
     entry.served = served;
-    // InitWait only now, and only if nobody moved the device on meanwhile (spec §2.6).
-    const initWait = await xs.transaction(async (tx) => {
-      const [state, online] = [
-        await tx.tryRead(`${path}/state`),
-        await tx.tryRead(`${path}/online`),
-      ];
-      if (state === undefined || cAtoi(state) !== XenbusState.Initialising) return false;
-      if (online !== undefined && cAtoi(online) === 0) return false;
-      await tx.write(`${path}/state`, String(XenbusState.InitWait));
-      return true;
-    });
     entry.status = "serving";
+    // InitWait only now, and only if nobody moved the device on meanwhile (spec §2.6).
+    let initWait: boolean;
+    try {
+      initWait = await xs.transaction(async (tx) => {
+        const [state, online] = [
+          await tx.tryRead(`${path}/state`),
+          await tx.tryRead(`${path}/online`),
+        ];
+        if (state === undefined || cAtoi(state) !== XenbusState.Initialising) return false;
+        if (online !== undefined && cAtoi(online) === 0) return false;
+        await tx.write(`${path}/state`, String(XenbusState.InitWait));
+        return true;
+      });
+    } catch (error) {
+      teardown(entry); // never served without the handshake
+      entry.status = "closed";
+      throw error;
+    }
     const d = served.disk;
     log.info(
       `${path}: serving ${d.params} (${
@@ -257,6 +266,13 @@ export async function startDevd<I extends BlockImage>(options: DevdOptions<I>): 
     const state = cAtoi(stateText);
     const offline = onlineText !== undefined && cAtoi(onlineText) === 0;
     if (entry?.status === "serving") {
+      if (state === XenbusState.Initialising && !offline) {
+        // the toolstack wrote the device again (remove and add in one transaction)
+        teardown(entry);
+        log.info(`${path}: written again; serving it afresh`, fields(entry));
+        await start(entry);
+        return;
+      }
       if (!offline && state !== XenbusState.Closing) return;
       teardown(entry);
       entry.status = "closed";

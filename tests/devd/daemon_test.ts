@@ -100,6 +100,31 @@ Deno.test({
 });
 
 Deno.test({
+  name: "a served device written again (state=1) is served afresh and answered with 2",
+  ignore,
+  fn: async () => {
+    await using h = await devdHost();
+    const plan = h.virtioDisk(5, h.images[0], "xvda", BASE0, 33);
+    await addDevice(h.xs, plan, { timeoutMs: 5000 });
+    await h.xs.write(`${plan.paths.backend}/state`, "1");
+    await eventually("two adds", () => h.carrier.events.filter((e) => e.op === "add").length === 2);
+    await eventually(
+      "state 2",
+      async () => (await h.xs.read(`${plan.paths.backend}/state`)) === "2",
+    );
+    assertEquals(h.carrier.events.map((e) => e.op), [
+      "open",
+      "add",
+      "remove",
+      "close",
+      "open",
+      "add",
+    ]);
+    assertEquals(h.devices.made.map((d) => d.closed), [true, false]);
+  },
+});
+
+Deno.test({
   name:
     "frontend domain dies (@releaseDomain): everything for it is released, the other guest keeps its disk",
   ignore,
