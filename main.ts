@@ -23,6 +23,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   destroy: () => import("./lib/cli/destroy.ts"),
   console: () => import("./lib/cli/console.ts"),
   xenstore: () => import("./lib/cli/xenstore.ts"),
+  devd: () => import("./lib/cli/devd.ts"),
 };
 
 const HELP = `xlite: a Xen toolstack for Arm in one executable
