@@ -9,7 +9,7 @@ import type { DomainConfig } from "../config/types.ts";
 import type { FdtWriter } from "../fdt/types.ts";
 import { XliteError } from "../errors.ts";
 import { gicInterrupt, regCells } from "./dt_cells.ts";
-import { atLeast, formatXenVersion, type XenVersion } from "./xen_version.ts";
+import { atLeast, formatXenVersion, type XenVersion } from "../xen_version/mod.ts";
 import {
   DT_IRQ_TYPE_EDGE_RISING,
   DT_IRQ_TYPE_LEVEL_HIGH,

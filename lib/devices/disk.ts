@@ -6,11 +6,12 @@
  * @module
  */
 import type { DiskBackend, DiskFormat, DiskSpec } from "../disk/types.ts";
-import { type DeviceKind, releaseAtLeast, XEN_SCRIPT_DIR } from "./device_kinds.ts";
+import { atLeast, type XenVersion } from "../xen_version/mod.ts";
+import { type DeviceKind, XEN_SCRIPT_DIR } from "./device_kinds.ts";
 import { DeviceError } from "./errors.ts";
 import { cAtoi, cStrtoul } from "./c_numbers.ts";
 import { backendPathDomid } from "./paths.ts";
-import type { KeyValue, XenRelease } from "./types.ts";
+import type { KeyValue } from "./types.ts";
 
 /** XenbusStateInitialising: the state libxl writes for a new device. */
 export const XENBUS_STATE_INITIALISING = 1;
@@ -46,7 +47,7 @@ export function diskBackendEntries(
   disk: DiskSpec,
   kind: DeviceKind,
   domid: number,
-  release: XenRelease,
+  release: XenVersion,
 ): KeyValue[] {
   const back: KeyValue[] = [];
   const target = disk.pdevPath ?? "";
@@ -87,7 +88,7 @@ export function diskBackendEntries(
       ["irq", String(disk.irq)],
     );
     // spec §2.5: grant_usage for virtio disks arrived in 4.19 (1eb013ef97).
-    if (releaseAtLeast(release, { major: 4, minor: 19 })) {
+    if (atLeast(release, 4, 19)) {
       back.push(["grant_usage", bit(disk.grantUsage)]);
     }
   }

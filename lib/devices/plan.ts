@@ -10,13 +10,8 @@ import type { DiskSpec } from "../disk/types.ts";
 import { setDiskDefaults, vdevToDevid } from "../disk/mod.ts";
 import { XliteError } from "../errors.ts";
 import { sanitiseValue } from "../xenstore/sanitise.ts";
-import {
-  DEFAULT_RELEASE,
-  type DeviceKind,
-  deviceKind,
-  diskKindFor,
-  releaseAtLeast,
-} from "./device_kinds.ts";
+import { compareXenVersion, DEFAULT_XEN_VERSION, type XenVersion } from "../xen_version/mod.ts";
+import { type DeviceKind, deviceKind, diskKindFor } from "./device_kinds.ts";
 import { diskBackendEntries, diskFrontendEntries } from "./disk.ts";
 import { DeviceError } from "./errors.ts";
 import { devicePaths } from "./paths.ts";
@@ -24,7 +19,6 @@ import type {
   DevicePaths,
   DeviceRef,
   KeyValue,
-  XenRelease,
   XenstoreOp,
   XenstoreWrite,
   XsPermission,
@@ -50,7 +44,7 @@ export interface DeviceAddPlan {
 /** Options shared by the planners. */
 export interface PlanOptions {
   /** The Xen release whose layout to write (default 4.17, Debian bookworm's). */
-  release?: XenRelease;
+  release?: XenVersion;
 }
 
 /**
@@ -102,8 +96,8 @@ export function genericAddOps(
   return ops;
 }
 
-function checkRelease(kind: DeviceKind, release: XenRelease, domid: number): void {
-  if (!releaseAtLeast(release, kind.since)) {
+function checkRelease(kind: DeviceKind, release: XenVersion, domid: number): void {
+  if (compareXenVersion(release, kind.since) < 0) {
     throw new DeviceError("ERROR_FAIL", kind.unsupportedBefore ?? `${kind.name} not supported`, {
       domid,
     });
@@ -146,7 +140,7 @@ export function planDiskAdd(
   domid: number,
   options: PlanOptions = {},
 ): DeviceAddPlan {
-  const release = options.release ?? DEFAULT_RELEASE;
+  const release = options.release ?? DEFAULT_XEN_VERSION;
   const device = diskDeviceRef(disk, domid);
   const kind = diskKindFor(disk.backend)!;
   checkRelease(kind, release, domid);
@@ -169,7 +163,7 @@ export function planVirtioAdd(
   options: PlanOptions = {},
 ): DeviceAddPlan {
   const kind = deviceKind("virtio")!;
-  checkRelease(kind, options.release ?? DEFAULT_RELEASE, domid);
+  checkRelease(kind, options.release ?? DEFAULT_XEN_VERSION, domid);
   const device: DeviceRef = {
     domid,
     devid: virtio.devid,
@@ -276,7 +270,7 @@ export function planDomainDevices(
   options: DomainPlanOptions = {},
 ): DeviceAddPlan[] {
   const domid = options.domid ?? 1;
-  const release = options.release ?? DEFAULT_RELEASE;
+  const release = options.release ?? DEFAULT_XEN_VERSION;
   const resolve = options.resolveDomain ?? resolveDigitsOnly;
   const plans: DeviceAddPlan[] = [];
   for (const parsed of config.disks) {
@@ -285,7 +279,7 @@ export function planDomainDevices(
     const defaulted = setDiskDefaults(disk, { hotplug: false, statTarget: options.statTarget });
     plans.push(planDiskAdd(defaulted, domid, { release }));
   }
-  if (releaseAtLeast(release, deviceKind("virtio")!.since)) {
+  if (compareXenVersion(release, deviceKind("virtio")!.since) >= 0) {
     for (const parsed of config.virtios) {
       const virtio = structuredClone(parsed);
       if (virtio.backendDomname !== undefined) virtio.backendDomid = resolve(virtio.backendDomname);

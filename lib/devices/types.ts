@@ -19,14 +19,6 @@ export interface XsPermission {
   access: XsAccess;
 }
 
-/** A Xen release, `major.minor` (same shape as `lib/arm/xen_version.ts`'s `XenVersion`). */
-export interface XenRelease {
-  /** e.g. 4 */
-  major: number;
-  /** e.g. 17 */
-  minor: number;
-}
-
 /**
  * One xenstore operation, in the order libxl issues it inside the device transaction
  * (`libxl__device_generic_add`, spec §2.5).
