@@ -9,6 +9,11 @@ import type { DomainConfig } from "../config/types.ts";
 import type { FdtWriter } from "../fdt/types.ts";
 import { XliteError } from "../errors.ts";
 import { gicInterrupt, regCells } from "./dt_cells.ts";
+import {
+  VIRTIO_DEVICE_TYPE_GENERIC,
+  VIRTIO_DEVICE_TYPE_GPIO,
+  VIRTIO_DEVICE_TYPE_I2C,
+} from "./virtio_device_types.ts";
 import { atLeast, formatXenVersion, type XenVersion } from "../xen_version/mod.ts";
 import {
   DT_IRQ_TYPE_EDGE_RISING,
@@ -48,13 +53,6 @@ export const FDT_MAX_SIZE = 1 << 20;
 export const MAX_NR_EXT_REGIONS = 256;
 /** Bytes of `/chosen/rng-seed` (1024 bits). */
 export const RNG_SEED_SIZE = 128;
-
-/** Generic virtio type strings libxl knows (`VIRTIO_DEVICE_TYPE_*`, spec §2.9). */
-export const VIRTIO_DEVICE_TYPE_GENERIC = "virtio,device";
-/** virtio I2C adapter. */
-export const VIRTIO_DEVICE_TYPE_I2C = "virtio,device22";
-/** virtio GPIO controller. */
-export const VIRTIO_DEVICE_TYPE_GPIO = "virtio,device29";
 
 /** The guest's architecture, from its kernel image (`struct arch_info`, spec §4.1). */
 export type GuestArch = "aarch64" | "armv7l";

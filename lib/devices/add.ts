@@ -5,8 +5,13 @@
  *
  * @module
  */
-import { isXenstoreErrno, type XenstoreClient, type XenstoreOps } from "../xenstore/mod.ts";
-import { LIBXL_DEVICE_TIMEOUT_MS, waitForState, XenbusState } from "./backend_state.ts";
+import {
+  isXenstoreErrno,
+  XenbusStateInitWait,
+  type XenstoreClient,
+  type XenstoreOps,
+} from "../xenstore/mod.ts";
+import { LIBXL_DEVICE_TIMEOUT_MS, waitForState } from "./backend_state.ts";
 import { runHotplugScript } from "./hotplug.ts";
 import { DeviceError } from "./errors.ts";
 import type { DeviceAddPlan } from "./plan.ts";
@@ -81,7 +86,7 @@ export async function addDevice(
   const outcome = await waitForState(
     xs,
     `${plan.paths.backend}/state`,
-    XenbusState.InitWait,
+    XenbusStateInitWait,
     options.timeoutMs ?? LIBXL_DEVICE_TIMEOUT_MS,
   );
   if (outcome !== "reached") {

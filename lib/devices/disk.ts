@@ -7,14 +7,12 @@
  */
 import type { DiskBackend, DiskFormat, DiskSpec } from "../disk/types.ts";
 import { atLeast, type XenVersion } from "../xen_version/mod.ts";
+import { XenbusStateInitialising } from "../xenstore/mod.ts";
 import { type DeviceKind, XEN_SCRIPT_DIR } from "./device_kinds.ts";
 import { DeviceError } from "./errors.ts";
 import { cAtoi, cStrtoul } from "./c_numbers.ts";
 import { backendPathDomid } from "./paths.ts";
 import type { KeyValue } from "./types.ts";
-
-/** XenbusStateInitialising: the state libxl writes for a new device. */
-export const XENBUS_STATE_INITIALISING = 1;
 
 /** `libxl__device_disk_string_of_format`: the prefix of a QDISK/TAP `params`. */
 function formatPrefix(format: DiskFormat): string {
@@ -72,7 +70,7 @@ export function diskBackendEntries(
     ["online", "1"],
     ["removable", disk.removable ? "1" : "0"],
     ["bootable", "1"],
-    ["state", String(XENBUS_STATE_INITIALISING)],
+    ["state", String(XenbusStateInitialising)],
     ["dev", disk.vdev ?? ""],
     ["type", kind.typeString ?? ""],
     ["mode", disk.readwrite ? "w" : "r"],
@@ -102,7 +100,7 @@ export function diskBackendEntries(
 export function diskFrontendEntries(disk: DiskSpec, devid: number): KeyValue[] {
   return [
     ["backend-id", String(disk.backendDomid)],
-    ["state", String(XENBUS_STATE_INITIALISING)],
+    ["state", String(XenbusStateInitialising)],
     ["virtual-device", String(devid)],
     ["device-type", disk.isCdrom ? "cdrom" : "disk"],
     ["trusted", bit(disk.trusted ?? true)],

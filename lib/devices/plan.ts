@@ -9,20 +9,13 @@ import type { DomainConfig, VirtioDevice } from "../config/types.ts";
 import type { DiskSpec } from "../disk/types.ts";
 import { setDiskDefaults, vdevToDevid } from "../disk/mod.ts";
 import { XliteError } from "../errors.ts";
-import { sanitiseValue } from "../xenstore/sanitise.ts";
+import { sanitiseValue, type XsPermission } from "../xenstore/mod.ts";
 import { compareXenVersion, DEFAULT_XEN_VERSION, type XenVersion } from "../xen_version/mod.ts";
 import { type DeviceKind, deviceKind, diskKindFor } from "./device_kinds.ts";
 import { diskBackendEntries, diskFrontendEntries } from "./disk.ts";
 import { DeviceError } from "./errors.ts";
 import { devicePaths } from "./paths.ts";
-import type {
-  DevicePaths,
-  DeviceRef,
-  KeyValue,
-  XenstoreOp,
-  XenstoreWrite,
-  XsPermission,
-} from "./types.ts";
+import type { DevicePaths, DeviceRef, KeyValue, XenstoreOp, XenstoreWrite } from "./types.ts";
 import { virtioBackendEntries, virtioFrontendEntries, virtioGrantUsage } from "./virtio.ts";
 
 /** Everything needed to add one device, computed without touching xenstore. */

@@ -1,23 +1,9 @@
 /**
- * The shapes the device layer works with: xenstore permissions, the operations libxl performs
- * to add a device, and the identity of a device (spec §2.4–§2.5).
+ * The shapes the device layer works with: the operations libxl performs to add a device, and the identity of a device (spec §2.4–§2.5).
  *
  * @module
  */
-
-/** A xenstore access letter: none, read, write, both (`xenstore-chmod` spelling). */
-export type XsAccess = "n" | "r" | "w" | "b";
-
-/**
- * One entry of a xenstore permission list (same shape as `lib/xenstore`'s). The first entry
- * names the owner (and what everyone else may do); later entries grant single domains access.
- */
-export interface XsPermission {
-  /** Domain the entry is about. */
-  domid: number;
-  /** What that domain may do. */
-  access: XsAccess;
-}
+import type { XsPermission } from "../xenstore/mod.ts";
 
 /**
  * One xenstore operation, in the order libxl issues it inside the device transaction

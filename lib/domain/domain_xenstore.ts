@@ -12,11 +12,17 @@
  * @module
  */
 import type { DomainConfig } from "../config/types.ts";
-import { isXenstoreErrno, type XenstoreClient, type XenstoreOps } from "../xenstore/mod.ts";
+import {
+  isXenstoreErrno,
+  XenbusStateInitialising,
+  type XenstoreClient,
+  type XenstoreOps,
+  type XsPermission,
+} from "../xenstore/mod.ts";
 import { applyXenstoreOp } from "../devices/add.ts";
 import { destroyDevice } from "../devices/remove.ts";
 import { nodesAfter } from "../devices/plan.ts";
-import type { XenstoreOp, XenstoreWrite, XsPermission } from "../devices/types.ts";
+import type { XenstoreOp, XenstoreWrite } from "../devices/types.ts";
 import { XliteError } from "../errors.ts";
 import { recordedDevices } from "./destroy.ts";
 
@@ -24,8 +30,6 @@ import { recordedDevices } from "./destroy.ts";
 export const LIBXL_XENCONSOLE_LIMIT = 1048576;
 /** `LIBXL_XENCONSOLE_PROTOCOL` (libxl_internal.h). */
 export const LIBXL_XENCONSOLE_PROTOCOL = "vt100";
-/** `XenbusStateInitialising`, the state a new console backend starts in. */
-const XENBUS_STATE_INITIALISING = "1";
 
 /** A ring page and its event channel, as the domain builder allocated them. */
 export interface RingInfo {
@@ -92,7 +96,7 @@ function consoleOps(
   const back: [string, string][] = [
     ["frontend-id", String(domid)],
     ["online", "1"],
-    ["state", XENBUS_STATE_INITIALISING],
+    ["state", String(XenbusStateInitialising)],
     ["protocol", LIBXL_XENCONSOLE_PROTOCOL],
   ];
   const ops: XenstoreOp[] = [

@@ -9,3 +9,4 @@ export * from "./permissions.ts";
 export * from "./sanitise.ts";
 export * from "./transport.ts";
 export * from "./wire.ts";
+export * from "./xenbus_state.ts";
