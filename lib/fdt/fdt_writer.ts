@@ -7,7 +7,7 @@
  * @module
  */
 import type { FdtWriter } from "./types.ts";
-import { FdtError, FdtNoSpaceError } from "./fdt_error.ts";
+import { FdtError } from "./fdt_error.ts";
 import { libfdt, utf8Size } from "./libfdt_wasm.ts";
 import { finishSequential } from "./fdt_finish.ts";
 
@@ -22,8 +22,6 @@ export interface FdtSequentialWriter extends FdtWriter {
   propertyU64s(name: string, values: readonly bigint[]): void;
   /** The buffer size the writer was created with. */
   readonly size: number;
-  /** Releases the writer's buffer without finishing (also done by any error and `finish`). */
-  abort(): void;
 }
 
 /** Options of `createFdtWriter`. */
@@ -531,56 +529,5 @@ function checkName(call: string, kind: string, name: string): void {
 function checkU64(call: string, what: string, value: bigint): void {
   if (typeof value !== "bigint" || value < 0n || value > U64_MAX) {
     throw new FdtError(call, `${what} ${value} is not a u64`);
-  }
-}
-
-/** libxl's `FDT_MAX_SIZE`: the largest buffer `libxl__prepare_dtb` tries (1 MiB, spec §4.1). */
-export const FDT_MAX_SIZE = 1 << 20;
-
-/** Options of `buildFdt`. */
-export interface BuildFdtOptions {
-  /** First buffer size; libxl starts at 4 KiB. */
-  initialSize?: number;
-  /** No doubling past this size; libxl stops at `FDT_MAX_SIZE`. */
-  maxSize?: number;
-}
-
-/** A finished blob and the buffer sizes tried to make it. */
-export interface BuiltFdt {
-  /** The finished blob (`fdt_totalsize` bytes). */
-  blob: Uint8Array;
-  /** Every buffer size attempted, in order (the last one succeeded). */
-  attempts: number[];
-}
-
-/**
- * libxl's sequential-write loop (spec §4.1): runs `fill` on a fresh writer, and on
- * `FdtNoSpaceError` restarts from scratch with twice the buffer, up to 1 MiB.
- *
- * @example
- * ```ts
- * const { blob } = buildFdt((w) => {
- *   w.beginNode("");
- *   w.propertyString("model", "XENVM-4.19");
- *   w.endNode();
- * });
- * ```
- */
-export function buildFdt(
-  fill: (writer: FdtSequentialWriter) => void,
-  options: BuildFdtOptions = {},
-): BuiltFdt {
-  const maxSize = options.maxSize ?? FDT_MAX_SIZE;
-  const attempts: number[] = [];
-  for (let size = options.initialSize ?? 4096;; size *= 2) {
-    attempts.push(size);
-    const writer = createFdtWriter(size);
-    try {
-      fill(writer);
-      return { blob: writer.finish(), attempts };
-    } catch (error) {
-      writer.abort();
-      if (!(error instanceof FdtNoSpaceError) || size >= maxSize) throw error;
-    }
   }
 }

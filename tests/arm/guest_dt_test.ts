@@ -363,8 +363,8 @@ Deno.test("assertThrows sanity: SGIs cannot be encoded", async () => {
 });
 
 Deno.test("§4.1: past 1 MiB libxl gives up — fault injected with a writer capped at 1 KiB (a fake: no real guest tree is that big)", async () => {
-  const { buildGuestDt, FDT_MAX_SIZE } = await import("../../lib/arm/guest_dt.ts");
-  const { createFdtWriter } = await import("../../lib/fdt/mod.ts");
+  const { buildGuestDt } = await import("../../lib/arm/guest_dt.ts");
+  const { createFdtWriter, FDT_MAX_SIZE } = await import("../../lib/fdt/mod.ts");
   const tried: number[] = [];
   const cappedWriterFake = (capacity: number) => {
     tried.push(capacity);
