@@ -7,7 +7,7 @@
 import type { VirtioDevice } from "../config/types.ts";
 import { vdevToDevid } from "../disk/mod.ts";
 import type { DiskSpec } from "../disk/types.ts";
-import { isXenstoreErrno, type XenstoreOps } from "../xenstore/mod.ts";
+import type { XenstoreOps } from "../xenstore/mod.ts";
 import { DISK_FRONTEND_KINDS } from "./device_kinds.ts";
 import { diskFromEntries } from "./disk.ts";
 import { DeviceError } from "./errors.ts";
@@ -27,13 +27,7 @@ export async function readEntries(
   xs: XenstoreOps,
   path: string,
 ): Promise<Record<string, string>> {
-  let names: string[];
-  try {
-    names = await xs.directory(path);
-  } catch (error) {
-    if (isXenstoreErrno(error, "ENOENT")) return {};
-    throw error;
-  }
+  const names = await xs.tryDirectory(path);
   const values = await Promise.all(names.map((name) => tryRead(xs, `${path}/${name}`)));
   const entries: Record<string, string> = {};
   names.forEach((name, i) => {

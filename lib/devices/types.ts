@@ -1,33 +1,9 @@
 /**
- * The shapes the device layer works with: the operations libxl performs to add a device, and the identity of a device (spec §2.4–§2.5).
+ * The shapes the device layer works with: the identity of a device, its directories and
+ * its keys (spec §2.4–§2.5).
  *
  * @module
  */
-import type { XsPermission } from "../xenstore/mod.ts";
-
-/**
- * One xenstore operation, in the order libxl issues it inside the device transaction
- * (`libxl__device_generic_add`, spec §2.5).
- */
-export type XenstoreOp =
-  | { op: "rm"; path: string }
-  | { op: "mkdir"; path: string }
-  | { op: "setPerms"; path: string; perms: XsPermission[] }
-  | { op: "write"; path: string; value: string };
-
-/**
- * A node as it stands after the device transaction: its value and the permissions it ends up
- * with (set explicitly, or inherited from its parent as xenstored does for new nodes).
- */
-export interface XenstoreWrite {
-  /** Absolute path. */
-  path: string;
-  /** The value (`""` for a directory made with mkdir). */
-  value: string;
-  /** Effective permissions after the transaction. */
-  perms: XsPermission[];
-}
-
 /** Which device, as libxl's `libxl__device` names it. */
 export interface DeviceRef {
   /** The guest (frontend) domain. */

@@ -23,15 +23,6 @@ export interface DestroyOptions {
   userdataDir?: string;
 }
 
-async function childrenOf(xs: XenstoreClient, path: string): Promise<string[]> {
-  try {
-    return await xs.directory(path);
-  } catch (error) {
-    if (isXenstoreErrno(error, "ENOENT")) return [];
-    throw error;
-  }
-}
-
 async function rmIfThere(xs: XenstoreClient, path: string): Promise<void> {
   try {
     await xs.rm(path);
@@ -43,8 +34,8 @@ async function rmIfThere(xs: XenstoreClient, path: string): Promise<void> {
 /** The devices libxl recorded for `domid` (`/libxl/<domid>/device/<kind>/<devid>/backend`). */
 export async function recordedDevices(xs: XenstoreClient, domid: number): Promise<DeviceRef[]> {
   const devices: DeviceRef[] = [];
-  for (const kind of await childrenOf(xs, `/libxl/${domid}/device`)) {
-    for (const devid of await childrenOf(xs, `/libxl/${domid}/device/${kind}`)) {
+  for (const kind of await xs.tryDirectory(`/libxl/${domid}/device`)) {
+    for (const devid of await xs.tryDirectory(`/libxl/${domid}/device/${kind}`)) {
       const backend = await xs.tryRead(`/libxl/${domid}/device/${kind}/${devid}/backend`);
       const parsed = backend === undefined ? undefined : parseBackendPath(backend);
       if (!parsed) continue; // libxl skips entries it cannot parse

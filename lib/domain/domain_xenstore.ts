@@ -13,16 +13,17 @@
  */
 import type { DomainConfig } from "../config/types.ts";
 import {
+  applyXenstoreOp,
   isXenstoreErrno,
+  nodesAfter,
   XenbusStateInitialising,
   type XenstoreClient,
+  type XenstoreOp,
   type XenstoreOps,
+  type XenstoreWrite,
   type XsPermission,
 } from "../xenstore/mod.ts";
-import { applyXenstoreOp } from "../devices/add.ts";
 import { destroyDevice } from "../devices/remove.ts";
-import { nodesAfter } from "../devices/plan.ts";
-import type { XenstoreOp, XenstoreWrite } from "../devices/types.ts";
 import { XliteError } from "../errors.ts";
 import { recordedDevices } from "./destroy.ts";
 
@@ -223,13 +224,7 @@ async function domainNamed(
   name: string,
   self: number,
 ): Promise<number | undefined> {
-  let ids: string[];
-  try {
-    ids = await tx.directory("/local/domain");
-  } catch (error) {
-    if (isXenstoreErrno(error, "ENOENT")) return undefined;
-    throw error;
-  }
+  const ids = await tx.tryDirectory("/local/domain");
   const names = await Promise.all(ids.map((id) => tx.tryRead(`/local/domain/${id}/name`)));
   const at = names.findIndex((n, i) => n === name && Number(ids[i]) !== self);
   return at < 0 ? undefined : Number(ids[at]);

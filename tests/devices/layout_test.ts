@@ -20,12 +20,12 @@ import {
   formatWrites,
   listDisks,
   listVirtios,
-  nodesAfter,
   planDiskAdd,
   planVirtioAdd,
   readDisk,
   writeDevice,
 } from "../../lib/devices/mod.ts";
+import { nodesAfter } from "../../lib/xenstore/mod.ts";
 import type { XenVersion } from "../../lib/xen_version/mod.ts";
 import { dumpStore, expectedDeviceTree, seedDomains, subtree, type Tree } from "./helpers.ts";
 
