@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { DomainConfig } from "../config/types.ts";
+import type { DomainConfig } from "../config/mod.ts";
 import { buildFdt, FDT_MAX_SIZE, FdtNoSpaceError, type FdtWriter } from "../fdt/mod.ts";
 import { XliteError } from "../errors.ts";
 import { gicInterrupt, regCells } from "./dt_cells.ts";

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { DiskBackend } from "../disk/types.ts";
+import type { DiskBackend } from "../disk/mod.ts";
 import type { XenVersion } from "../xen_version/mod.ts";
 
 /** How a disk's backend `params` key is written (spec §2.5). */

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { DiskBackend, DiskFormat, DiskSpec } from "../disk/types.ts";
+import type { DiskBackend, DiskFormat, DiskSpec } from "../disk/mod.ts";
 import { atLeast, type XenVersion } from "../xen_version/mod.ts";
 import { XenbusStateInitialising } from "../xenstore/mod.ts";
 import { type DeviceKind, XEN_SCRIPT_DIR } from "./device_kinds.ts";

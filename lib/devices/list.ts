@@ -5,9 +5,9 @@
  *
  * @module
  */
-import type { VirtioDevice } from "../config/types.ts";
+import type { VirtioDevice } from "../config/mod.ts";
 import { vdevToDevid } from "../disk/mod.ts";
-import type { DiskSpec } from "../disk/types.ts";
+import type { DiskSpec } from "../disk/mod.ts";
 import type { XenstoreOps } from "../xenstore/mod.ts";
 import { cAtoi, cStrtoul } from "./c_numbers.ts";
 import { DISK_FRONTEND_KINDS } from "./device_kinds.ts";

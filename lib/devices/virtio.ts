@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { VIRTIO_DEVICE_TYPE_GENERIC } from "../arm/virtio_device_types.ts";
-import type { VirtioDevice } from "../config/types.ts";
+import { VIRTIO_DEVICE_TYPE_GENERIC } from "../arm/mod.ts";
+import type { VirtioDevice } from "../config/mod.ts";
 import { XenbusStateInitialising } from "../xenstore/mod.ts";
 import { cStrtoul } from "./c_numbers.ts";
 import { DeviceError } from "./errors.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 import type { XenVersion } from "../xen_version/mod.ts";
-import type { DomainConfig } from "../config/types.ts";
+import type { DomainConfig } from "../config/mod.ts";
 import { allocateVirtioMmio, type MmioAllocation } from "./mmio_alloc.ts";
 import { computeNrSpis } from "./nr_spis.ts";
 
