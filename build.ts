@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { parseArgs } from "./lib/std/cli.ts";
+import { parseArgs, sha256Hex } from "./lib/std/mod.ts";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -46,11 +46,7 @@ const WASM_DIR = join(ROOT, "wasm");
 /** Supported `deno compile` targets. */
 export const TARGETS = ["aarch64-unknown-linux-gnu", "x86_64-unknown-linux-gnu"] as const;
 
-/** Hex SHA-256 of `bytes`. */
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-}
+export { sha256Hex };
 
 /** One hash over the inputs' names and contents, in a fixed order. */
 export async function hashInputs(inputs: string[]): Promise<string> {
