@@ -78,17 +78,6 @@ export interface LibfdtExports {
   xlite_heap_top(): number;
 }
 
-/** FDT structure-block tags (libfdt `fdt.h`). */
-export const FDT_BEGIN_NODE = 1;
-/** End of a node. */
-export const FDT_END_NODE = 2;
-/** A property. */
-export const FDT_PROP = 3;
-/** A no-op (what `fdt_nop_node` leaves behind). */
-export const FDT_NOP = 4;
-/** End of the structure block. */
-export const FDT_END = 9;
-
 /** The loaded module with views over its (fixed-size) memory. */
 export interface Libfdt {
   /** Raw exports. */
@@ -238,6 +227,22 @@ function load(): Libfdt {
       throw new FdtError(call, reason, result);
     },
   };
+}
+
+/**
+ * `fdt_check_header` on a `blobLength`-byte blob copied to `fdt`, and its `totalsize` within
+ * those bytes; returns `totalsize`. Throws `FdtError` otherwise.
+ */
+export function checkBlobHeader(lib: Libfdt, fdt: number, blobLength: number): number {
+  lib.check("fdt_check_header", lib.fn.fdt_check_header(fdt));
+  const total = lib.fn.xlite_fdt_totalsize(fdt);
+  if (total > blobLength) {
+    throw new FdtError(
+      "fdt_check_header",
+      `header totalsize ${total} exceeds the ${blobLength}-byte blob`,
+    );
+  }
+  return total;
 }
 
 /** The top of libfdt.wasm's malloc heap: flat across repeated work when nothing leaks. */

@@ -8,6 +8,7 @@
 export type { FdtWriter } from "./types.ts";
 export type { XliteError } from "../errors.ts";
 export { FDT_ERR_NOSPACE, FdtError, FdtNoSpaceError } from "./fdt_error.ts";
+export * from "./fdt_format.ts";
 export {
   createFdtWriter,
   type CreateFdtWriterOptions,
