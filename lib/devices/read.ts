@@ -14,11 +14,6 @@ import { DeviceError } from "./errors.ts";
 import { libxlDomainPath } from "./paths.ts";
 import { virtioFromEntries } from "./virtio.ts";
 
-/** The value of `path`, or `undefined` when it does not exist. */
-async function tryRead(xs: XenstoreOps, path: string): Promise<string | undefined> {
-  return await xs.tryRead(path);
-}
-
 /**
  * Every key directly under `path` with its value (`{}` when `path` does not exist). Reads
  * are pipelined; a key removed meanwhile is left out.
@@ -28,7 +23,7 @@ export async function readEntries(
   path: string,
 ): Promise<Record<string, string>> {
   const names = await xs.tryDirectory(path);
-  const values = await Promise.all(names.map((name) => tryRead(xs, `${path}/${name}`)));
+  const values = await Promise.all(names.map((name) => xs.tryRead(`${path}/${name}`)));
   const entries: Record<string, string> = {};
   names.forEach((name, i) => {
     if (values[i] !== undefined) entries[name] = values[i]!;
@@ -44,7 +39,7 @@ export async function diskFamilyPath(xs: XenstoreOps, domid: number): Promise<st
   const base = `${libxlDomainPath(domid)}/device`;
   const xenPath = `${base}/${DISK_FRONTEND_KINDS.xen}`;
   const virtioPath = `${base}/${DISK_FRONTEND_KINDS.virtio}`;
-  const [xen, virtio] = await Promise.all([tryRead(xs, xenPath), tryRead(xs, virtioPath)]);
+  const [xen, virtio] = await Promise.all([xs.tryRead(xenPath), xs.tryRead(virtioPath)]);
   if (xen !== undefined && virtio !== undefined) {
     throw new DeviceError(
       "ERROR_INVAL",
@@ -90,7 +85,7 @@ export async function readVirtio(
   libxlPath: string,
   devid: number,
 ): Promise<VirtioDevice> {
-  const backendPath = await tryRead(xs, `${libxlPath}/backend`);
+  const backendPath = await xs.tryRead(`${libxlPath}/backend`);
   const entries = backendPath === undefined ? {} : await readEntries(xs, backendPath);
   return virtioFromEntries(backendPath, entries, devid, libxlPath);
 }

@@ -10,7 +10,7 @@
  * @module
  */
 import type { XenCtrl } from "../xen/xenctrl.ts";
-import { isXenstoreErrno, type XenstoreClient } from "../xenstore/mod.ts";
+import type { XenstoreClient } from "../xenstore/mod.ts";
 import { destroyDevice, parseBackendPath, removeDevice } from "../devices/mod.ts";
 import type { DeviceRef } from "../devices/mod.ts";
 import { DomainNotFoundError } from "./domain_errors.ts";
@@ -21,14 +21,6 @@ export interface DestroyOptions {
   deviceTimeoutMs?: number;
   /** Where libxl keeps userdata files (default `/var/lib/xen`). */
   userdataDir?: string;
-}
-
-async function rmIfThere(xs: XenstoreClient, path: string): Promise<void> {
-  try {
-    await xs.rm(path);
-  } catch (error) {
-    if (!isXenstoreErrno(error, "ENOENT")) throw error;
-  }
 }
 
 /** The devices libxl recorded for `domid` (`/libxl/<domid>/device/<kind>/<devid>/backend`). */
@@ -83,9 +75,9 @@ export async function destroyDomain(
   }
   const domainPath = `/local/domain/${domid}`;
   const vm = await xs.tryRead(`${domainPath}/vm`);
-  if (vm) await rmIfThere(xs, vm);
-  await rmIfThere(xs, domainPath);
-  await rmIfThere(xs, `/libxl/${domid}`);
+  if (vm) await xs.tryRm(vm);
+  await xs.tryRm(domainPath);
+  await xs.tryRm(`/libxl/${domid}`);
   await removeUserdata(domid, options.userdataDir ?? "/var/lib/xen");
   xc.destroy(domid);
   return problems;

@@ -14,7 +14,6 @@
 import type { DomainConfig } from "../config/types.ts";
 import {
   applyXenstoreOp,
-  isXenstoreErrno,
   nodesAfter,
   XenbusStateInitialising,
   type XenstoreClient,
@@ -270,14 +269,6 @@ export async function introduceDomain(
   await xs.introduceDomain(domid, storeMfn, storePort);
 }
 
-async function rmIfThere(xs: XenstoreClient, path: string): Promise<void> {
-  try {
-    await xs.rm(path);
-  } catch (error) {
-    if (!isXenstoreErrno(error, "ENOENT")) throw error;
-  }
-}
-
 /**
  * Removes what creation wrote for `domid`, as libxl's destroy does for a domain whose
  * devices never connected: every device recorded under `/libxl/<domid>/device` (consoles
@@ -289,7 +280,7 @@ export async function removeDomainXenstore(xs: XenstoreClient, domid: number): P
   for (const device of await recordedDevices(xs, domid)) await destroyDevice(xs, device);
   const domainPath = `/local/domain/${domid}`;
   const vm = await xs.tryRead(`${domainPath}/vm`);
-  if (vm) await rmIfThere(xs, vm);
-  await rmIfThere(xs, domainPath);
-  await rmIfThere(xs, `/libxl/${domid}`);
+  if (vm) await xs.tryRm(vm);
+  await xs.tryRm(domainPath);
+  await xs.tryRm(`/libxl/${domid}`);
 }

@@ -40,6 +40,8 @@ export interface XenstoreOps {
   mkdir(path: string): Promise<void>;
   /** Removes `path` and everything below it. */
   rm(path: string): Promise<void>;
+  /** Removes `path` and everything below it; a `path` that does not exist is not an error. */
+  tryRm(path: string): Promise<void>;
   /** Names of the children of `path` (large directories are fetched in parts). */
   directory(path: string): Promise<string[]>;
   /** Names of the children of `path`, or none when it does not exist (`ENOENT`). */
@@ -147,6 +149,15 @@ export class NodeOps implements XenstoreOps {
   /** Removes `path` and everything below it. */
   async rm(path: string): Promise<void> {
     await this.call(XS_RM, path);
+  }
+
+  /** Removes `path` and everything below it; `ENOENT` is not an error. */
+  async tryRm(path: string): Promise<void> {
+    try {
+      await this.rm(path);
+    } catch (error) {
+      if (!(error instanceof XenstoreError && error.errno === "ENOENT")) throw error;
+    }
   }
 
   /** Names of the children of `path`, in parts when the daemon says the list is too big. */

@@ -5,7 +5,6 @@
  *
  * @module
  */
-import { isXenstoreErrno } from "./errors.ts";
 import type { XenstoreOps } from "./node_ops.ts";
 import type { XsPermission } from "./permissions.ts";
 
@@ -36,12 +35,7 @@ export interface XenstoreWrite {
 export async function applyXenstoreOp(tx: XenstoreOps, op: XenstoreOp): Promise<void> {
   switch (op.op) {
     case "rm":
-      try {
-        await tx.rm(op.path);
-      } catch (error) {
-        if (!isXenstoreErrno(error, "ENOENT")) throw error;
-      }
-      return;
+      return await tx.tryRm(op.path);
     case "mkdir":
       return await tx.mkdir(op.path);
     case "setPerms":
