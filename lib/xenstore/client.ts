@@ -39,6 +39,7 @@ import {
   XS_GET_DOMAIN_PATH,
   XS_INTRODUCE,
   XS_IS_DOMAIN_INTRODUCED,
+  XS_OP_NAMES,
   XS_RELEASE,
   XS_RESET_WATCHES,
   XS_TRANSACTION_START,
@@ -166,40 +167,25 @@ class Client extends NodeOps implements XenstoreClient {
   }
 
   async getDomainPath(domid: number): Promise<string> {
-    checkDomid("get_domain_path", domid);
-    const reply = await this.conn.request(
-      XS_GET_DOMAIN_PATH,
-      0,
-      encodeStrings([String(domid)]),
-      "",
-    );
-    return decodeStrings(reply)[0] ?? "";
+    return decodeStrings(await this.#domainCall(XS_GET_DOMAIN_PATH, domid))[0] ?? "";
   }
 
   async introduceDomain(domid: number, mfn: number | bigint, port: number): Promise<void> {
-    checkDomid("introduce", domid);
-    await this.conn.request(
-      XS_INTRODUCE,
-      0,
-      encodeStrings([String(domid), String(mfn), String(port)]),
-      "",
-    );
+    await this.#domainCall(XS_INTRODUCE, domid, String(mfn), String(port));
   }
 
   async releaseDomain(domid: number): Promise<void> {
-    checkDomid("release", domid);
-    await this.conn.request(XS_RELEASE, 0, encodeStrings([String(domid)]), "");
+    await this.#domainCall(XS_RELEASE, domid);
   }
 
   async isDomainIntroduced(domid: number): Promise<boolean> {
-    checkDomid("is_domain_introduced", domid);
-    const reply = await this.conn.request(
-      XS_IS_DOMAIN_INTRODUCED,
-      0,
-      encodeStrings([String(domid)]),
-      "",
-    );
-    return decodeStrings(reply)[0] === "T";
+    return decodeStrings(await this.#domainCall(XS_IS_DOMAIN_INTRODUCED, domid))[0] === "T";
+  }
+
+  /** A request about one domain: its domid (checked), then `rest`. */
+  #domainCall(type: number, domid: number, ...rest: string[]): Promise<Uint8Array> {
+    checkDomid(XS_OP_NAMES[type], domid);
+    return this.conn.request(type, 0, encodeStrings([String(domid), ...rest]), "");
   }
 
   async control(...args: string[]): Promise<string> {

@@ -25,7 +25,8 @@ export type {
   XenstoreTransaction,
   XenstoreTransactionHandle,
 } from "./transaction.ts";
-export type { XenstoreTransport } from "./transport.ts";
+export { resourceTransport } from "./transport.ts";
+export type { TransportResource, XenstoreTransport } from "./transport.ts";
 export { openUnixTransport } from "./transport_unix.ts";
 export { openXenbusTransport } from "./transport_xenbus.ts";
 export type { XenstoreWatch } from "./watch_queue.ts";

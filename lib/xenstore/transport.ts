@@ -19,3 +19,47 @@ export interface XenstoreTransport {
   /** Closes the stream; a pending `read` ends. */
   close(): void;
 }
+
+/** What a transport reads from and closes: a socket connection or an open device file. */
+export interface TransportResource {
+  /** Reads into `buf`; `null` at end of stream. */
+  read(buf: Uint8Array): Promise<number | null>;
+  /** Closes it; may throw if it is closed already. */
+  close(): void;
+}
+
+/**
+ * A transport over `resource` that `write`s with the caller's loop: once closed, a pending
+ * or later `read` ends the stream (`null`) instead of failing, and `close` is idempotent.
+ */
+export function resourceTransport(
+  kind: XenstoreTransport["kind"],
+  path: string,
+  resource: TransportResource,
+  write: (data: Uint8Array) => Promise<void>,
+): XenstoreTransport {
+  let closed = false;
+  return {
+    kind,
+    path,
+    async read(buf) {
+      if (closed) return null;
+      try {
+        return await resource.read(buf);
+      } catch (error) {
+        if (closed) return null;
+        throw error;
+      }
+    },
+    write,
+    close() {
+      if (closed) return;
+      closed = true;
+      try {
+        resource.close();
+      } catch {
+        // already closed
+      }
+    },
+  };
+}
