@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { parseArgs } from "./lib/std/cli.ts";
+import { parseArgs, sha256Hex } from "./lib/std/mod.ts";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -46,11 +46,7 @@ const WASM_DIR = join(ROOT, "wasm");
 /** Supported `deno compile` targets. */
 export const TARGETS = ["aarch64-unknown-linux-gnu", "x86_64-unknown-linux-gnu"] as const;
 
-/** Hex SHA-256 of `bytes`. */
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-}
+export { sha256Hex };
 
 /** One hash over the inputs' names and contents, in a fixed order. */
 export async function hashInputs(inputs: string[]): Promise<string> {
@@ -145,19 +141,15 @@ async function compile(args: string[]): Promise<number> {
   }
   const output = (flags.output as string | undefined) ??
     (target === hostTarget() ? "xlite" : `xlite-${target}`);
-  const denort = Deno.env.get("DENORT_BIN");
-  if (!denort) {
-    console.error(
-      `build: no denort base binary for ${target}: deno compile would download it from Deno's servers, ` +
-        `which are not reachable here; set DENORT_BIN to a denort ${Deno.version.deno} binary for ${target}`,
-    );
-    return 1;
-  }
-  try {
-    if (!Deno.statSync(denort).isFile) throw new Error("not a file");
-  } catch {
-    console.error(`build: DENORT_BIN=${denort} is not a readable file`);
-    return 1;
+  // Without DENORT_BIN, deno compile fetches its base binary from Deno's servers itself.
+  const denort = Deno.env.get("DENORT_BIN") || undefined;
+  if (denort !== undefined) {
+    try {
+      if (!Deno.statSync(denort).isFile) throw new Error("not a file");
+    } catch {
+      console.error(`build: DENORT_BIN=${denort} is not a readable file`);
+      return 1;
+    }
   }
   const command = new Deno.Command(Deno.execPath(), {
     args: [
@@ -173,12 +165,40 @@ async function compile(args: string[]): Promise<number> {
       "main.ts",
     ],
     cwd: ROOT,
-    env: { DENORT_BIN: denort },
+    env: denort !== undefined ? { DENORT_BIN: denort, NO_COLOR: "1" } : { NO_COLOR: "1" },
+    stderr: "piped",
   });
-  const { code } = await command.spawn().status;
-  if (code !== 0) console.error(`build: deno compile failed for ${target} (exit ${code})`);
-  else console.log(`built ${relative(Deno.cwd(), join(ROOT, output))} for ${target}`);
+  const { code, stderr } = await command.output();
+  const text = new TextDecoder().decode(stderr);
+  if (code === 0) {
+    await Deno.stderr.write(stderr);
+    console.log(`built ${relative(Deno.cwd(), join(ROOT, output))} for ${target}`);
+    return 0;
+  }
+  const fetchFailure = denort === undefined ? baseBinaryFetchFailure(text) : undefined;
+  if (fetchFailure !== undefined) {
+    console.error(
+      `build: deno compile could not fetch its denort base binary for ${target} (${fetchFailure}); ` +
+        `set DENORT_BIN to a denort ${Deno.version.deno} binary for ${target}`,
+    );
+    return 1;
+  }
+  await Deno.stderr.write(stderr);
+  console.error(`build: deno compile failed for ${target} (exit ${code})`);
   return code;
+}
+
+/**
+ * The reason `deno compile` gave for failing to set up its base binary (the download of
+ * `denort-<target>.zip`), or `undefined` when it failed for another reason.
+ */
+function baseBinaryFetchFailure(stderr: string): string | undefined {
+  if (!/Setting up base binary|denort-/.test(stderr)) return undefined;
+  // its "Caused by:" chain (before any stack backtrace) ends with the innermost cause
+  const chain = stderr.split("Caused by:")[1]?.split("Stack backtrace:")[0] ?? "";
+  const causes = chain.split("\n").map((line) => /^\s*\d+: (.*)$/.exec(line)?.[1])
+    .filter((cause): cause is string => cause !== undefined && cause !== "");
+  return causes.at(-1) ?? "download failed";
 }
 
 function hostTarget(): string {

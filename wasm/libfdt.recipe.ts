@@ -3,22 +3,22 @@
  * (`scripts/dtc/libfdt/`, used under its BSD-2-Clause option), compiled with Debian's
  * emscripten 3.1.6 into a standalone module with no imports and no JS glue.
  *
- * Only the pinned tarball is accepted; the libfdt files are extracted into a private temp
- * directory at build time. emcc runs with a scrubbed environment (PATH=/usr/bin:/bin, Debian's
+ * The libfdt files are extracted into a private temp directory at build time and accepted only
+ * when their sha256 hashes are the pinned ones: the files are pinned, not the package version,
+ * so a Debian update that leaves libfdt alone still rebuilds (and a change names the file). emcc runs with a scrubbed environment (PATH=/usr/bin:/bin, Debian's
  * frozen emscripten cache) so it cannot pick up `node_modules/.bin/wasm-opt`, and the output is
  * byte-identical from build to build.
  *
  * @module
  */
 import type { WasmRecipe } from "../build.ts";
+import { sha256Hex } from "../lib/std/mod.ts";
 import { fileURLToPath } from "node:url";
 
-/** The Debian package and tarball libfdt's sources come from (pinned). */
+/** The Debian package and tarball libfdt's sources come from (any version; the files are pinned). */
 export const LINUX_SOURCE = {
   package: "linux-source-6.1",
-  version: "6.1.192-2",
   tarball: "/usr/src/linux-source-6.1.tar.xz",
-  sha256: "4d415b3d364834fd818270e88813e90323bbfce4f519a0e6bd4940ddcd7df693",
   directory: "linux-source-6.1/scripts/dtc/libfdt",
 } as const;
 
@@ -36,6 +36,23 @@ export const LIBFDT_SOURCES = [
 ] as const;
 
 const LIBFDT_HEADERS = ["fdt.h", "libfdt.h", "libfdt_env.h", "libfdt_internal.h"] as const;
+
+/**
+ * The sha256 of every libfdt file the module is built from, as linux-source-6.1 6.1.192-3
+ * ships them (the module built from them is byte-identical to the one committed from 6.1.192-2).
+ */
+export const LIBFDT_FILES_SHA256: Readonly<Record<string, string>> = {
+  "fdt.c": "4f3b3ca6da6bd0a7608b767e9988020950f71924878318d13f1a0a3928ceeeb3",
+  "fdt_ro.c": "8fbd21bb76940dfe5b32091025172ecbe6105e22f0c63bd400454006f7d39c44",
+  "fdt_wip.c": "a26966b2d991b432473f5c7f6740a3db97ae51313da0ad9eba56048d56c06c73",
+  "fdt_sw.c": "e9d193f023880f4359c3ed9954d678b51a87b1d66b783318a9d69a8122378122",
+  "fdt_rw.c": "dd7c00cd8c23638a934b20f902ac94dbd75c752455549f55b6a7baf30d51daea",
+  "fdt_strerror.c": "4a1de9eb7eadefe07cfe53c238785aa9bdd54e5387903c2faa7e42006027c137",
+  "fdt.h": "60269146c0f49a3da5e260763f4c59ff3257bc1ca01d0b11784ded6d2cb07492",
+  "libfdt.h": "4dfc3947c59040fa0fbe2435aafe512098da4e9a988db829546be889affd7e07",
+  "libfdt_env.h": "273bb264cacd60bb005cfa558bee084558469b9107eaf40d7e1362571ed1bc94",
+  "libfdt_internal.h": "7c29a6e30115cdd0a30fb4014c7674ead0d4bd39b9989bed46acb4f838bbd4e8",
+};
 
 /** Functions the module exports (C names). */
 export const LIBFDT_EXPORTS = [
@@ -112,6 +129,7 @@ const GLUE = "wasm/libfdt/glue.c";
 
 /** A failure of the libfdt build, naming what is missing or different. */
 export class LibfdtBuildError extends Error {
+  /** `message` names the missing tool or package, or the changed file. */
   constructor(message: string) {
     super(`libfdt recipe: ${message}`);
     this.name = "LibfdtBuildError";
@@ -170,13 +188,15 @@ export async function requirePackage(pkg: string, version: string): Promise<void
   }
 }
 
-/** Extracts the pinned libfdt sources into `dir` after checking the tarball's sha256. */
-async function extractLibfdt(dir: string): Promise<void> {
-  await requirePackage(LINUX_SOURCE.package, LINUX_SOURCE.version);
-  const sum = (await run("sha256sum", [LINUX_SOURCE.tarball])).split(" ")[0];
-  if (sum !== LINUX_SOURCE.sha256) {
+/**
+ * Extracts libfdt's files from the installed `linux-source-6.1` into `dir` and checks them
+ * against {@linkcode LIBFDT_FILES_SHA256}; a `LibfdtBuildError` names the package when it is
+ * missing, or the file that changed.
+ */
+export async function extractLibfdt(dir: string): Promise<void> {
+  if (await debianVersion(LINUX_SOURCE.package) === undefined) {
     throw new LibfdtBuildError(
-      `${LINUX_SOURCE.tarball} has sha256 ${sum}, the recipe is pinned to ${LINUX_SOURCE.sha256}`,
+      `Debian package ${LINUX_SOURCE.package} is not installed (apt-get install ${LINUX_SOURCE.package})`,
     );
   }
   const members = [...LIBFDT_SOURCES, ...LIBFDT_HEADERS].map((f) =>
@@ -190,14 +210,46 @@ async function extractLibfdt(dir: string): Promise<void> {
     `--strip-components=${LINUX_SOURCE.directory.split("/").length}`,
     ...members,
   ]);
+  await checkLibfdtFiles(dir, LINUX_SOURCE.package);
 }
 
-/** Builds libfdt.wasm and returns its bytes. */
-export async function buildLibfdt(): Promise<Uint8Array> {
+/** Fails with a `LibfdtBuildError` naming every file in `dir` whose sha256 is not the pinned one. */
+export async function checkLibfdtFiles(dir: string, origin = dir): Promise<void> {
+  const changed: string[] = [];
+  for (const [file, pinned] of Object.entries(LIBFDT_FILES_SHA256)) {
+    let bytes: Uint8Array;
+    try {
+      bytes = await Deno.readFile(`${dir}/${file}`);
+    } catch {
+      changed.push(`${file} is missing`);
+      continue;
+    }
+    const sum = await sha256Hex(bytes);
+    if (sum !== pinned) changed.push(`${file} has sha256 ${sum}, pinned ${pinned}`);
+  }
+  if (changed.length > 0) {
+    throw new LibfdtBuildError(
+      `libfdt in ${origin} differs from the pinned files (${changed.join("; ")})`,
+    );
+  }
+}
+
+/**
+ * Builds libfdt.wasm and returns its bytes; from the files in `sourceDir` when given (checked
+ * against the pins again), else extracted from the installed package.
+ */
+export async function buildLibfdt(options: { sourceDir?: string } = {}): Promise<Uint8Array> {
   await requirePackage(EMSCRIPTEN.package, EMSCRIPTEN.version);
   const dir = await Deno.makeTempDir({ prefix: "xlite-libfdt-" });
   try {
-    await extractLibfdt(dir);
+    if (options.sourceDir === undefined) {
+      await extractLibfdt(dir);
+    } else {
+      await checkLibfdtFiles(options.sourceDir);
+      for (const file of Object.keys(LIBFDT_FILES_SHA256)) {
+        await Deno.copyFile(`${options.sourceDir}/${file}`, `${dir}/${file}`);
+      }
+    }
     await Deno.copyFile(`${ROOT}/${GLUE}`, `${dir}/glue.c`);
     const home = `${dir}/home`;
     await Deno.mkdir(home);
@@ -244,11 +296,9 @@ export const recipe: WasmRecipe = {
   provenance: {
     source: {
       package: LINUX_SOURCE.package,
-      version: LINUX_SOURCE.version,
       tarball: LINUX_SOURCE.tarball,
-      tarballSha256: LINUX_SOURCE.sha256,
       directory: LINUX_SOURCE.directory,
-      files: [...LIBFDT_SOURCES, ...LIBFDT_HEADERS],
+      filesSha256: LIBFDT_FILES_SHA256,
     },
     licence: "BSD-2-Clause (libfdt is GPL-2.0-or-later OR BSD-2-Clause; " +
       "xlite takes the BSD-2-Clause option, see wasm/libfdt.LICENSE)",

@@ -6,11 +6,11 @@
  *
  * @module
  */
-import type { IomemRange } from "../config/types.ts";
+import type { IomemRange } from "../config/mod.ts";
 import { XliteError } from "../errors.ts";
 import { MAX_NR_EXT_REGIONS } from "./guest_dt.ts";
 import { type MemoryLayout, type RamBank, roundUp } from "./memory_layout.ts";
-import { atLeast, type XenVersion } from "./xen_version.ts";
+import { atLeast, type XenVersion } from "../xen_version/mod.ts";
 import {
   GUEST_GNTTAB_BASE,
   GUEST_GNTTAB_SIZE,

@@ -5,11 +5,16 @@
  *
  * @module
  */
-import type { DomainConfig } from "../config/types.ts";
-import type { FdtWriter } from "../fdt/types.ts";
+import type { DomainConfig } from "../config/mod.ts";
+import { buildFdt, FDT_MAX_SIZE, FdtNoSpaceError, type FdtWriter } from "../fdt/mod.ts";
 import { XliteError } from "../errors.ts";
 import { gicInterrupt, regCells } from "./dt_cells.ts";
-import { atLeast, formatXenVersion, type XenVersion } from "./xen_version.ts";
+import {
+  VIRTIO_DEVICE_TYPE_GENERIC,
+  VIRTIO_DEVICE_TYPE_GPIO,
+  VIRTIO_DEVICE_TYPE_I2C,
+} from "./virtio_device_types.ts";
+import { atLeast, formatXenVersion, type XenVersion } from "../xen_version/mod.ts";
 import {
   DT_IRQ_TYPE_EDGE_RISING,
   DT_IRQ_TYPE_LEVEL_HIGH,
@@ -40,21 +45,10 @@ import {
   VIRTIO_MMIO_DEV_SIZE,
 } from "./xen_arch_arm.ts";
 
-/** libxl's first buffer size, and the size past which it gives up (spec §4.1). */
-export const FDT_INITIAL_SIZE = 4096;
-/** `FDT_MAX_SIZE` in libxl_arm.c: 1 MiB. */
-export const FDT_MAX_SIZE = 1 << 20;
 /** `MAX_NR_EXT_REGIONS` (Xen 4.21+). */
 export const MAX_NR_EXT_REGIONS = 256;
 /** Bytes of `/chosen/rng-seed` (1024 bits). */
 export const RNG_SEED_SIZE = 128;
-
-/** Generic virtio type strings libxl knows (`VIRTIO_DEVICE_TYPE_*`, spec §2.9). */
-export const VIRTIO_DEVICE_TYPE_GENERIC = "virtio,device";
-/** virtio I2C adapter. */
-export const VIRTIO_DEVICE_TYPE_I2C = "virtio,device22";
-/** virtio GPIO controller. */
-export const VIRTIO_DEVICE_TYPE_GPIO = "virtio,device29";
 
 /** The guest's architecture, from its kernel image (`struct arch_info`, spec §4.1). */
 export type GuestArch = "aarch64" | "armv7l";
@@ -170,35 +164,18 @@ let memoryNodeNames: readonly string[] | undefined;
  * ```
  */
 export function buildGuestDt(config: DomainConfig, options: GuestDtOptions): GuestDt {
-  const attempts: number[] = [];
-  for (let size = FDT_INITIAL_SIZE;; size *= 2) {
-    attempts.push(size);
-    try {
-      return { blob: writeGuestDt(options.newWriter(size), config, options), attempts };
-    } catch (error) {
-      if (!isNoSpace(error)) throw error;
-      if (size >= FDT_MAX_SIZE) {
-        throw new GuestDtError(
-          `FDT: guest device tree does not fit in ${FDT_MAX_SIZE} bytes: -3 = FDT_ERR_NOSPACE`,
-        );
-      }
-    }
+  try {
+    return buildFdt((w) => writeGuestDt(w, config, options), { newWriter: options.newWriter });
+  } catch (error) {
+    if (!(error instanceof FdtNoSpaceError)) throw error;
+    throw new GuestDtError(
+      `FDT: guest device tree does not fit in ${FDT_MAX_SIZE} bytes: -3 = FDT_ERR_NOSPACE`,
+    );
   }
 }
 
-/** True for the writer's out-of-space error (`-FDT_ERR_NOSPACE`). */
-export function isNoSpace(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  return error.name === "FdtNoSpaceError" ||
-    (error as { code?: unknown }).code === -3 || /NOSPACE/.test(error.message);
-}
-
-/** One attempt: every node in libxl's order, into one writer. */
-export function writeGuestDt(
-  w: FdtWriter,
-  config: DomainConfig,
-  options: GuestDtOptions,
-): Uint8Array {
+/** One attempt: every node in libxl's order, into one writer (the caller finishes it). */
+export function writeGuestDt(w: FdtWriter, config: DomainConfig, options: GuestDtOptions): void {
   const arch = ARCH_INFO[options.arch ?? "aarch64"];
   w.beginNode("");
   rootProperties(w, options.xenVersion);
@@ -214,7 +191,6 @@ export function writeGuestDt(
   if (config.tee === "optee") opteeNode(w);
   virtioNodes(w, virtioMmioNodes(config, options.xenVersion), options.xenVersion);
   w.endNode();
-  return w.finish();
 }
 
 /** Root properties: model, compatible, interrupt-parent, cells. */

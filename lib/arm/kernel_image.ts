@@ -10,6 +10,7 @@
  * @module
  */
 import { XliteError } from "../errors.ts";
+import { FDT_MAGIC } from "../fdt/mod.ts";
 import type { GuestArch } from "./guest_dt.ts";
 
 /** `ZIMAGE64_MAGIC_V0`: the first instruction of an arm64 Image. */
@@ -127,7 +128,7 @@ export async function probeKernel(file: Uint8Array, name: string): Promise<Kerne
     let end = view.getUint32(ZIMAGE32_END_OFFSET, true);
     if (gzipped && end + 8 < size && end + 8 > bytes.length) bytes = await decompress();
     const whole = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    if (end + 8 < size && end + 8 <= bytes.length && whole.getUint32(end) === 0xd00dfeed) {
+    if (end + 8 < size && end + 8 <= bytes.length && whole.getUint32(end) === FDT_MAGIC) {
       end += whole.getUint32(end + 4);
     }
     return { arch: "armv7l", loadOffset: ZIMAGE32_LOAD_OFFSET, size: end, gzipped };

@@ -91,9 +91,9 @@ export const GUEST_RAM1_BASE = 0x2_0000_0000n;
 export const GUEST_RAM1_SIZE = 0xfe_0000_0000n;
 
 /** Guest RAM base (= bank 0). */
-export const GUEST_RAM_BASE = GUEST_RAM0_BASE;
+export const GUEST_RAM_BASE: bigint = GUEST_RAM0_BASE;
 /** Largest guest RAM (both banks). */
-export const GUEST_RAM_MAX = GUEST_RAM0_SIZE + GUEST_RAM1_SIZE;
+export const GUEST_RAM_MAX: bigint = GUEST_RAM0_SIZE + GUEST_RAM1_SIZE;
 /** RAM bank bases, in bank order (`GUEST_RAM_BANK_BASES`). */
 export const GUEST_RAM_BANK_BASES: readonly bigint[] = [GUEST_RAM0_BASE, GUEST_RAM1_BASE];
 /** RAM bank sizes, in bank order (`GUEST_RAM_BANK_SIZES`). */

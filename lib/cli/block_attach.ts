@@ -38,15 +38,16 @@ async function run(args: string[]): Promise<number> {
   if (flags._.length < 2) throw new UsageError("block-attach: expected DOM and a disk SPEC");
   const [qualifier, ...words] = flags._;
   const timeoutMs = timeoutOption("block-attach", flags.timeout);
-  const [disks, devices, domains, xenstore] = await Promise.all([
+  const [disks, devices, domains, xenstore, versions] = await Promise.all([
     import("../disk/mod.ts"),
     import("../devices/mod.ts"),
     import("../domain/resolve.ts"),
     import("../xenstore/mod.ts"),
+    import("../xen_version/mod.ts"),
   ]);
   const release = flags["xen-version"] === undefined
-    ? devices.DEFAULT_RELEASE
-    : devices.parseRelease(String(flags["xen-version"]));
+    ? versions.DEFAULT_XEN_VERSION
+    : versions.parseXenVersion(String(flags["xen-version"]));
   // A domid needs no xenstore, so a dry run works anywhere; a name is looked up.
   let xs: Awaited<ReturnType<typeof xenstore.openXenstore>> | undefined;
   try {
@@ -55,7 +56,7 @@ async function run(args: string[]): Promise<number> {
       xs = await xenstore.openXenstore();
       domid = await domains.resolveDomain(xs, qualifier);
     }
-    const grammar = devices.releaseAtLeast(release, { major: 4, minor: 19 }) ? "4.19" : "4.17";
+    const grammar = versions.atLeast(release, 4, 19) ? "4.19" : "4.17";
     const disk = disks.parseDiskSpec(words, { source: "command line", grammar });
     if (flags["dry-run"]) {
       // libxl's JSON ends in a newline and xl's printf adds another.

@@ -6,7 +6,7 @@
  */
 import type { Args } from "../std/cli.ts";
 import { UsageError } from "../errors.ts";
-import { DEFAULT_XEN_VERSION, parseXenVersion, type XenVersion } from "../arm/xen_version.ts";
+import { DEFAULT_XEN_VERSION, parseXenVersion, type XenVersion } from "../xen_version/mod.ts";
 import { DEFAULT_HOST, type HostAssumptions } from "../domain/dry_run.ts";
 
 /** Value flags of the guest build. */

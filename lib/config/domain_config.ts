@@ -16,7 +16,7 @@
  * @module
  */
 import { XliteError } from "../errors.ts";
-import { atLeast, DEFAULT_XEN_VERSION, type XenVersion } from "../arm/xen_version.ts";
+import { atLeast, DEFAULT_XEN_VERSION, type XenVersion } from "../xen_version/mod.ts";
 import { parseDiskSpecs } from "../disk/mod.ts";
 import type { DiskSpec } from "../disk/types.ts";
 import type { DomainConfig, IomemRange, ShutdownAction, VifDevice, VirtioDevice } from "./types.ts";

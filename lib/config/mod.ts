@@ -31,5 +31,5 @@ export { parseVirtioSpec, VirtioSpecError } from "./virtio_spec.ts";
 export type { VirtioSpecOptions } from "./virtio_spec.ts";
 export { KNOWN_XL_KEYS } from "./xl_keys.ts";
 export type * from "./types.ts";
-export type { XenVersion } from "../arm/xen_version.ts";
+export type { XenVersion } from "../xen_version/mod.ts";
 export type { DiskSpec } from "../disk/types.ts";

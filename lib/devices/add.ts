@@ -5,13 +5,12 @@
  *
  * @module
  */
-import { isXenstoreErrno, type XenstoreClient, type XenstoreOps } from "../xenstore/mod.ts";
-import { LIBXL_DEVICE_TIMEOUT_MS, waitForState, XenbusState } from "./backend_state.ts";
+import { applyXenstoreOp, XenbusStateInitWait, type XenstoreClient } from "../xenstore/mod.ts";
+import { LIBXL_DEVICE_TIMEOUT_MS, waitForState } from "./backend_state.ts";
 import { runHotplugScript } from "./hotplug.ts";
 import { DeviceError } from "./errors.ts";
 import type { DeviceAddPlan } from "./plan.ts";
 import { pathCleanup } from "./remove.ts";
-import type { XenstoreOp } from "./types.ts";
 
 /** Options for {@linkcode addDevice}. */
 export interface AddOptions {
@@ -27,25 +26,6 @@ export interface AddOptions {
   hotplugScripts?: boolean;
   /** The domain xlite runs in (default 0): it runs scripts only for its own backends. */
   toolstackDomid?: number;
-}
-
-/** Issues one planned operation in `tx`; `rm` of an absent node is not an error (libxl ignores it). */
-export async function applyXenstoreOp(tx: XenstoreOps, op: XenstoreOp): Promise<void> {
-  switch (op.op) {
-    case "rm":
-      try {
-        await tx.rm(op.path);
-      } catch (error) {
-        if (!isXenstoreErrno(error, "ENOENT")) throw error;
-      }
-      return;
-    case "mkdir":
-      return await tx.mkdir(op.path);
-    case "setPerms":
-      return await tx.setPermissions(op.path, op.perms);
-    case "write":
-      return await tx.write(op.path, op.value);
-  }
 }
 
 /**
@@ -81,7 +61,7 @@ export async function addDevice(
   const outcome = await waitForState(
     xs,
     `${plan.paths.backend}/state`,
-    XenbusState.InitWait,
+    XenbusStateInitWait,
     options.timeoutMs ?? LIBXL_DEVICE_TIMEOUT_MS,
   );
   if (outcome !== "reached") {

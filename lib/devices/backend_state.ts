@@ -8,16 +8,6 @@
 import type { XenstoreClient } from "../xenstore/mod.ts";
 import { cAtoi } from "./c_numbers.ts";
 
-/** XenbusState values libxl waits for or writes (`xen/include/public/io/xenbus.h`). */
-export const XenbusState = {
-  Initialising: 1,
-  InitWait: 2,
-  Initialised: 3,
-  Connected: 4,
-  Closing: 5,
-  Closed: 6,
-} as const;
-
 /** `LIBXL_INIT_TIMEOUT` / `LIBXL_DESTROY_TIMEOUT`: 10 s, in milliseconds. */
 export const LIBXL_DEVICE_TIMEOUT_MS = 10_000;
 

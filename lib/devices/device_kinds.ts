@@ -4,9 +4,8 @@
  *
  * @module
  */
-import type { DiskBackend } from "../disk/types.ts";
-import { UsageError } from "../errors.ts";
-import type { XenRelease } from "./types.ts";
+import type { DiskBackend } from "../disk/mod.ts";
+import type { XenVersion } from "../xen_version/mod.ts";
 
 /** How a disk's backend `params` key is written (spec §2.5). */
 export type ParamsStyle =
@@ -44,7 +43,7 @@ export interface DeviceKind {
   /** May be added to or removed from a running domain (`xl block-attach`/`block-detach`). */
   hotplug: boolean;
   /** First Xen release that writes this row this way. */
-  since: XenRelease;
+  since: XenVersion;
   /** What libxl says when the release is older than `since`. */
   unsupportedBefore?: string;
 }
@@ -151,21 +150,3 @@ export function deviceKindByBackend(backendKind: string): DeviceKind | undefined
 
 /** The frontend kinds a guest's disks can live under, in `get_path` order (spec §2.7). */
 export const DISK_FRONTEND_KINDS = { xen: "vbd", virtio: "virtio_disk" } as const;
-
-/** True when `release` is at least `since`. */
-export function releaseAtLeast(release: XenRelease, since: XenRelease): boolean {
-  return release.major !== since.major ? release.major > since.major : release.minor >= since.minor;
-}
-
-/** The release xlite emulates when none is given: Debian bookworm's Xen 4.17. */
-export const DEFAULT_RELEASE: XenRelease = { major: 4, minor: 17 };
-
-/** Parses `--xen-version` text (`4.19`); releases before 4.17 (no virtio) are refused. */
-export function parseRelease(text: string): XenRelease {
-  const match = /^(\d+)\.(\d+)$/.exec(text.trim());
-  const release = match ? { major: Number(match[1]), minor: Number(match[2]) } : undefined;
-  if (!release || !releaseAtLeast(release, DEFAULT_RELEASE)) {
-    throw new UsageError(`--xen-version '${text}': expected MAJOR.MINOR, 4.17 or later`);
-  }
-  return release;
-}

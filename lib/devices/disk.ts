@@ -5,15 +5,14 @@
  *
  * @module
  */
-import type { DiskBackend, DiskFormat, DiskSpec } from "../disk/types.ts";
-import { type DeviceKind, releaseAtLeast, XEN_SCRIPT_DIR } from "./device_kinds.ts";
+import type { DiskBackend, DiskFormat, DiskSpec } from "../disk/mod.ts";
+import { atLeast, type XenVersion } from "../xen_version/mod.ts";
+import { XenbusStateInitialising } from "../xenstore/mod.ts";
+import { type DeviceKind, XEN_SCRIPT_DIR } from "./device_kinds.ts";
 import { DeviceError } from "./errors.ts";
 import { cAtoi, cStrtoul } from "./c_numbers.ts";
 import { backendPathDomid } from "./paths.ts";
-import type { KeyValue, XenRelease } from "./types.ts";
-
-/** XenbusStateInitialising: the state libxl writes for a new device. */
-export const XENBUS_STATE_INITIALISING = 1;
+import type { KeyValue } from "./types.ts";
 
 /** `libxl__device_disk_string_of_format`: the prefix of a QDISK/TAP `params`. */
 function formatPrefix(format: DiskFormat): string {
@@ -46,7 +45,7 @@ export function diskBackendEntries(
   disk: DiskSpec,
   kind: DeviceKind,
   domid: number,
-  release: XenRelease,
+  release: XenVersion,
 ): KeyValue[] {
   const back: KeyValue[] = [];
   const target = disk.pdevPath ?? "";
@@ -71,7 +70,7 @@ export function diskBackendEntries(
     ["online", "1"],
     ["removable", disk.removable ? "1" : "0"],
     ["bootable", "1"],
-    ["state", String(XENBUS_STATE_INITIALISING)],
+    ["state", String(XenbusStateInitialising)],
     ["dev", disk.vdev ?? ""],
     ["type", kind.typeString ?? ""],
     ["mode", disk.readwrite ? "w" : "r"],
@@ -87,7 +86,7 @@ export function diskBackendEntries(
       ["irq", String(disk.irq)],
     );
     // spec §2.5: grant_usage for virtio disks arrived in 4.19 (1eb013ef97).
-    if (releaseAtLeast(release, { major: 4, minor: 19 })) {
+    if (atLeast(release, 4, 19)) {
       back.push(["grant_usage", bit(disk.grantUsage)]);
     }
   }
@@ -101,7 +100,7 @@ export function diskBackendEntries(
 export function diskFrontendEntries(disk: DiskSpec, devid: number): KeyValue[] {
   return [
     ["backend-id", String(disk.backendDomid)],
-    ["state", String(XENBUS_STATE_INITIALISING)],
+    ["state", String(XenbusStateInitialising)],
     ["virtual-device", String(devid)],
     ["device-type", disk.isCdrom ? "cdrom" : "disk"],
     ["trusted", bit(disk.trusted ?? true)],

@@ -5,10 +5,10 @@
  *
  * @module
  */
-import type { VirtioDevice } from "../config/types.ts";
+import type { VirtioDevice } from "../config/mod.ts";
 import { vdevToDevid } from "../disk/mod.ts";
-import type { DiskSpec } from "../disk/types.ts";
-import { isXenstoreErrno, type XenstoreOps } from "../xenstore/mod.ts";
+import type { DiskSpec } from "../disk/mod.ts";
+import type { XenstoreOps } from "../xenstore/mod.ts";
 import { cAtoi, cStrtoul } from "./c_numbers.ts";
 import { DISK_FRONTEND_KINDS } from "./device_kinds.ts";
 import { DeviceError } from "./errors.ts";
@@ -35,22 +35,13 @@ export interface DiskInfo {
   frontend?: string;
 }
 
-async function directory(xs: XenstoreOps, path: string): Promise<string[]> {
-  try {
-    return await xs.directory(path);
-  } catch (error) {
-    if (isXenstoreErrno(error, "ENOENT")) return [];
-    throw error;
-  }
-}
-
 /**
  * `libxl_device_disk_list`: every disk of `domid`, read back from the disk family directory
  * (spec §2.7). Like libxl, one unreadable disk fails the whole list.
  */
 export async function listDisks(xs: XenstoreOps, domid: number): Promise<DiskSpec[]> {
   const family = await diskFamilyPath(xs, domid);
-  const names = await directory(xs, family);
+  const names = await xs.tryDirectory(family);
   return await Promise.all(names.map((name) => readDisk(xs, `${family}/${name}`)));
 }
 
@@ -102,6 +93,6 @@ export async function diskInfo(
 /** Generic virtio devices of `domid` (`libxl__device_list` over `/libxl/<domid>/device/virtio`). */
 export async function listVirtios(xs: XenstoreOps, domid: number): Promise<VirtioDevice[]> {
   const base = `${libxlDomainPath(domid)}/device/virtio`;
-  const names = await directory(xs, base);
+  const names = await xs.tryDirectory(base);
   return await Promise.all(names.map((name) => readVirtio(xs, `${base}/${name}`, cAtoi(name))));
 }

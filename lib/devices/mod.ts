@@ -22,3 +22,8 @@ export * from "./read.ts";
 export * from "./remove.ts";
 export * from "./types.ts";
 export * from "./virtio.ts";
+export type { DomainConfig, VirtioDevice } from "../config/mod.ts";
+export type { DiskBackend, DiskSpec } from "../disk/mod.ts";
+export type { XliteError } from "../errors.ts";
+export type { XenVersion } from "../xen_version/mod.ts";
+export type { XenstoreClient, XenstoreOp, XenstoreOps, XenstoreWrite } from "../xenstore/mod.ts";

@@ -9,26 +9,19 @@ import type { DomainConfig, VirtioDevice } from "../config/types.ts";
 import type { DiskSpec } from "../disk/types.ts";
 import { setDiskDefaults, vdevToDevid } from "../disk/mod.ts";
 import { XliteError } from "../errors.ts";
-import { sanitiseValue } from "../xenstore/sanitise.ts";
 import {
-  DEFAULT_RELEASE,
-  type DeviceKind,
-  deviceKind,
-  diskKindFor,
-  releaseAtLeast,
-} from "./device_kinds.ts";
+  nodesAfter,
+  sanitiseValue,
+  type XenstoreOp,
+  type XenstoreWrite,
+  type XsPermission,
+} from "../xenstore/mod.ts";
+import { compareXenVersion, DEFAULT_XEN_VERSION, type XenVersion } from "../xen_version/mod.ts";
+import { type DeviceKind, deviceKind, diskKindFor } from "./device_kinds.ts";
 import { diskBackendEntries, diskFrontendEntries } from "./disk.ts";
 import { DeviceError } from "./errors.ts";
 import { devicePaths } from "./paths.ts";
-import type {
-  DevicePaths,
-  DeviceRef,
-  KeyValue,
-  XenRelease,
-  XenstoreOp,
-  XenstoreWrite,
-  XsPermission,
-} from "./types.ts";
+import type { DevicePaths, DeviceRef, KeyValue } from "./types.ts";
 import { virtioBackendEntries, virtioFrontendEntries, virtioGrantUsage } from "./virtio.ts";
 
 /** Everything needed to add one device, computed without touching xenstore. */
@@ -50,7 +43,7 @@ export interface DeviceAddPlan {
 /** Options shared by the planners. */
 export interface PlanOptions {
   /** The Xen release whose layout to write (default 4.17, Debian bookworm's). */
-  release?: XenRelease;
+  release?: XenVersion;
 }
 
 /**
@@ -102,8 +95,8 @@ export function genericAddOps(
   return ops;
 }
 
-function checkRelease(kind: DeviceKind, release: XenRelease, domid: number): void {
-  if (!releaseAtLeast(release, kind.since)) {
+function checkRelease(kind: DeviceKind, release: XenVersion, domid: number): void {
+  if (compareXenVersion(release, kind.since) < 0) {
     throw new DeviceError("ERROR_FAIL", kind.unsupportedBefore ?? `${kind.name} not supported`, {
       domid,
     });
@@ -146,7 +139,7 @@ export function planDiskAdd(
   domid: number,
   options: PlanOptions = {},
 ): DeviceAddPlan {
-  const release = options.release ?? DEFAULT_RELEASE;
+  const release = options.release ?? DEFAULT_XEN_VERSION;
   const device = diskDeviceRef(disk, domid);
   const kind = diskKindFor(disk.backend)!;
   checkRelease(kind, release, domid);
@@ -169,7 +162,7 @@ export function planVirtioAdd(
   options: PlanOptions = {},
 ): DeviceAddPlan {
   const kind = deviceKind("virtio")!;
-  checkRelease(kind, options.release ?? DEFAULT_RELEASE, domid);
+  checkRelease(kind, options.release ?? DEFAULT_XEN_VERSION, domid);
   const device: DeviceRef = {
     domid,
     devid: virtio.devid,
@@ -187,58 +180,6 @@ export function planVirtioAdd(
     frontendEntries,
     ops: genericAddOps(device, backendEntries, frontendEntries),
   };
-}
-
-/**
- * The nodes `ops` leave behind, in the order they were first written, each with its final
- * value and permissions. New nodes inherit their parent's permissions as xenstored does;
- * a node whose parent the plan did not create gets `inherited(path)` — for libxl's private
- * directory that is `n0` (xl creates `/libxl/<domid>` owned by dom0, no access for others).
- */
-export function nodesAfter(
-  ops: readonly XenstoreOp[],
-  inherited: (path: string) => XsPermission[] = () => [{ domid: 0, access: "n" }],
-): XenstoreWrite[] {
-  const nodes = new Map<string, { value: string; perms: XsPermission[]; explicit: boolean }>();
-  const parentPerms = (path: string): XsPermission[] => {
-    for (let p = path; p.lastIndexOf("/") > 0;) {
-      p = p.slice(0, p.lastIndexOf("/"));
-      const node = nodes.get(p);
-      if (node) return node.perms;
-    }
-    return inherited(path);
-  };
-  const create = (path: string, value: string, explicit: boolean) => {
-    const existing = nodes.get(path);
-    if (existing) existing.value = value;
-    else nodes.set(path, { value, perms: parentPerms(path), explicit });
-  };
-  for (const op of ops) {
-    switch (op.op) {
-      case "rm":
-        for (const key of [...nodes.keys()]) {
-          if (key === op.path || key.startsWith(`${op.path}/`)) nodes.delete(key);
-        }
-        break;
-      case "mkdir":
-        if (!nodes.has(op.path)) create(op.path, "", true);
-        break;
-      case "write":
-        create(op.path, op.value, true);
-        break;
-      case "setPerms": {
-        const node = nodes.get(op.path);
-        if (node) node.perms = op.perms;
-        else nodes.set(op.path, { value: "", perms: op.perms, explicit: true });
-        break;
-      }
-    }
-  }
-  return [...nodes].filter(([, node]) => node.explicit).map(([path, node]) => ({
-    path,
-    value: node.value,
-    perms: node.perms,
-  }));
 }
 
 /** Options for {@linkcode planDomainDeviceWrites}. */
@@ -276,7 +217,7 @@ export function planDomainDevices(
   options: DomainPlanOptions = {},
 ): DeviceAddPlan[] {
   const domid = options.domid ?? 1;
-  const release = options.release ?? DEFAULT_RELEASE;
+  const release = options.release ?? DEFAULT_XEN_VERSION;
   const resolve = options.resolveDomain ?? resolveDigitsOnly;
   const plans: DeviceAddPlan[] = [];
   for (const parsed of config.disks) {
@@ -285,7 +226,7 @@ export function planDomainDevices(
     const defaulted = setDiskDefaults(disk, { hotplug: false, statTarget: options.statTarget });
     plans.push(planDiskAdd(defaulted, domid, { release }));
   }
-  if (releaseAtLeast(release, deviceKind("virtio")!.since)) {
+  if (compareXenVersion(release, deviceKind("virtio")!.since) >= 0) {
     for (const parsed of config.virtios) {
       const virtio = structuredClone(parsed);
       if (virtio.backendDomname !== undefined) virtio.backendDomid = resolve(virtio.backendDomname);

@@ -4,20 +4,15 @@
  *
  * @module
  */
-import type { VirtioDevice } from "../config/types.ts";
+import type { VirtioDevice } from "../config/mod.ts";
 import { vdevToDevid } from "../disk/mod.ts";
-import type { DiskSpec } from "../disk/types.ts";
-import { isXenstoreErrno, type XenstoreOps } from "../xenstore/mod.ts";
+import type { DiskSpec } from "../disk/mod.ts";
+import type { XenstoreOps } from "../xenstore/mod.ts";
 import { DISK_FRONTEND_KINDS } from "./device_kinds.ts";
 import { diskFromEntries } from "./disk.ts";
 import { DeviceError } from "./errors.ts";
 import { libxlDomainPath } from "./paths.ts";
 import { virtioFromEntries } from "./virtio.ts";
-
-/** The value of `path`, or `undefined` when it does not exist. */
-async function tryRead(xs: XenstoreOps, path: string): Promise<string | undefined> {
-  return await xs.tryRead(path);
-}
 
 /**
  * Every key directly under `path` with its value (`{}` when `path` does not exist). Reads
@@ -27,14 +22,8 @@ export async function readEntries(
   xs: XenstoreOps,
   path: string,
 ): Promise<Record<string, string>> {
-  let names: string[];
-  try {
-    names = await xs.directory(path);
-  } catch (error) {
-    if (isXenstoreErrno(error, "ENOENT")) return {};
-    throw error;
-  }
-  const values = await Promise.all(names.map((name) => tryRead(xs, `${path}/${name}`)));
+  const names = await xs.tryDirectory(path);
+  const values = await Promise.all(names.map((name) => xs.tryRead(`${path}/${name}`)));
   const entries: Record<string, string> = {};
   names.forEach((name, i) => {
     if (values[i] !== undefined) entries[name] = values[i]!;
@@ -50,7 +39,7 @@ export async function diskFamilyPath(xs: XenstoreOps, domid: number): Promise<st
   const base = `${libxlDomainPath(domid)}/device`;
   const xenPath = `${base}/${DISK_FRONTEND_KINDS.xen}`;
   const virtioPath = `${base}/${DISK_FRONTEND_KINDS.virtio}`;
-  const [xen, virtio] = await Promise.all([tryRead(xs, xenPath), tryRead(xs, virtioPath)]);
+  const [xen, virtio] = await Promise.all([xs.tryRead(xenPath), xs.tryRead(virtioPath)]);
   if (xen !== undefined && virtio !== undefined) {
     throw new DeviceError(
       "ERROR_INVAL",
@@ -96,7 +85,7 @@ export async function readVirtio(
   libxlPath: string,
   devid: number,
 ): Promise<VirtioDevice> {
-  const backendPath = await tryRead(xs, `${libxlPath}/backend`);
+  const backendPath = await xs.tryRead(`${libxlPath}/backend`);
   const entries = backendPath === undefined ? {} : await readEntries(xs, backendPath);
   return virtioFromEntries(backendPath, entries, devid, libxlPath);
 }

@@ -7,13 +7,13 @@
  *
  * @module
  */
-import type { XenstoreClient, XenstoreOps } from "../xenstore/mod.ts";
 import {
-  LIBXL_DEVICE_TIMEOUT_MS,
-  waitForRemoval,
-  waitForState,
-  XenbusState,
-} from "./backend_state.ts";
+  XenbusStateClosed,
+  XenbusStateClosing,
+  type XenstoreClient,
+  type XenstoreOps,
+} from "../xenstore/mod.ts";
+import { LIBXL_DEVICE_TIMEOUT_MS, waitForRemoval, waitForState } from "./backend_state.ts";
 import { cAtoi } from "./c_numbers.ts";
 import { deviceKindByBackend } from "./device_kinds.ts";
 import { runHotplugScript } from "./hotplug.ts";
@@ -99,8 +99,8 @@ async function closeBackend(
     // No backend state: the backend is assumed gone; libxl aborts this transaction.
     if (state === undefined) throw new BackendGone();
     await tx.write(`${paths.backend}/online`, "0");
-    if (cAtoi(state) !== XenbusState.Closed) {
-      await tx.write(`${paths.backend}/state`, String(XenbusState.Closing));
+    if (cAtoi(state) !== XenbusStateClosed) {
+      await tx.write(`${paths.backend}/state`, String(XenbusStateClosing));
     }
     return "closing" as const;
   }).catch((error) => {
@@ -129,7 +129,7 @@ export async function removeDevice(
   let failure: DeviceError | undefined;
   for (;;) {
     if ((await closeBackend(xs, device, force === "on")) === "gone") break;
-    let outcome = await waitForState(xs, `${paths.backend}/state`, XenbusState.Closed, timeoutMs);
+    let outcome = await waitForState(xs, `${paths.backend}/state`, XenbusStateClosed, timeoutMs);
     // A driver domain that cleans up quickly can remove its whole backend directory before
     // our read of state=6 lands. libxl reports "unable to remove device" in that race; the
     // directory being gone is exactly what the wait below is for, so xlite takes it as closed.

@@ -1,55 +1,9 @@
 /**
- * The shapes the device layer works with: xenstore permissions, the operations libxl performs
- * to add a device, and the identity of a device (spec §2.4–§2.5).
+ * The shapes the device layer works with: the identity of a device, its directories and
+ * its keys (spec §2.4–§2.5).
  *
  * @module
  */
-
-/** A xenstore access letter: none, read, write, both (`xenstore-chmod` spelling). */
-export type XsAccess = "n" | "r" | "w" | "b";
-
-/**
- * One entry of a xenstore permission list (same shape as `lib/xenstore`'s). The first entry
- * names the owner (and what everyone else may do); later entries grant single domains access.
- */
-export interface XsPermission {
-  /** Domain the entry is about. */
-  domid: number;
-  /** What that domain may do. */
-  access: XsAccess;
-}
-
-/** A Xen release, `major.minor` (same shape as `lib/arm/xen_version.ts`'s `XenVersion`). */
-export interface XenRelease {
-  /** e.g. 4 */
-  major: number;
-  /** e.g. 17 */
-  minor: number;
-}
-
-/**
- * One xenstore operation, in the order libxl issues it inside the device transaction
- * (`libxl__device_generic_add`, spec §2.5).
- */
-export type XenstoreOp =
-  | { op: "rm"; path: string }
-  | { op: "mkdir"; path: string }
-  | { op: "setPerms"; path: string; perms: XsPermission[] }
-  | { op: "write"; path: string; value: string };
-
-/**
- * A node as it stands after the device transaction: its value and the permissions it ends up
- * with (set explicitly, or inherited from its parent as xenstored does for new nodes).
- */
-export interface XenstoreWrite {
-  /** Absolute path. */
-  path: string;
-  /** The value (`""` for a directory made with mkdir). */
-  value: string;
-  /** Effective permissions after the transaction. */
-  perms: XsPermission[];
-}
-
 /** Which device, as libxl's `libxl__device` names it. */
 export interface DeviceRef {
   /** The guest (frontend) domain. */

@@ -5,15 +5,13 @@
  *
  * @module
  */
-import type { VirtioDevice } from "../config/types.ts";
+import { VIRTIO_DEVICE_TYPE_GENERIC } from "../arm/mod.ts";
+import type { VirtioDevice } from "../config/mod.ts";
+import { XenbusStateInitialising } from "../xenstore/mod.ts";
 import { cStrtoul } from "./c_numbers.ts";
-import { XENBUS_STATE_INITIALISING } from "./disk.ts";
 import { DeviceError } from "./errors.ts";
 import { backendPathDomid } from "./paths.ts";
 import type { KeyValue } from "./types.ts";
-
-/** What every generic virtio `type` must start with (`VIRTIO_DEVICE_TYPE_GENERIC`). */
-export const VIRTIO_DEVICE_TYPE_GENERIC = "virtio,device";
 
 /** C `printf("%#" PRIx64)`: `0x2000000`, but plain `0` for zero. */
 function hexWithPrefix(value: bigint): string {
@@ -33,7 +31,7 @@ export function virtioBackendEntries(device: VirtioDevice, domid: number): KeyVa
   return [
     ["frontend-id", String(domid)],
     ["online", "1"],
-    ["state", String(XENBUS_STATE_INITIALISING)],
+    ["state", String(XenbusStateInitialising)],
     ["irq", String(device.irq)],
     ["base", hexWithPrefix(device.base)],
     // glibc prints a NULL %s as "(null)", which is what libxl writes for a missing type.
@@ -47,7 +45,7 @@ export function virtioBackendEntries(device: VirtioDevice, domid: number): KeyVa
 export function virtioFrontendEntries(device: VirtioDevice): KeyValue[] {
   return [
     ["backend-id", String(device.backendDomid)],
-    ["state", String(XENBUS_STATE_INITIALISING)],
+    ["state", String(XenbusStateInitialising)],
   ];
 }
 

@@ -134,8 +134,10 @@ export function engineMemory(): WebAssembly.Memory {
 }
 
 /** One group of spec strings that together describe one disk. */
-interface Group {
+export interface Group {
+  /** The spec strings, in order (xl's `disk = [...]` entry, or one command line's words). */
   specs: string[];
+  /** Where they come from, for error messages (a file name, `command line`). */
   source: string;
 }
 

@@ -6,7 +6,7 @@
  * @module
  */
 import type { DiskSpec } from "./types.ts";
-import { yajlString as jsonString } from "../json/yajl.ts";
+import { yajlString as jsonString } from "../json/mod.ts";
 
 /** libxl_defbool_to_string: "True" / "False" (the default is omitted). */
 function defbool(b: boolean): string {

@@ -19,3 +19,4 @@ export type {
   DiskSpecification,
   DiskTransport,
 } from "./types.ts";
+export type { XliteError } from "../errors.ts";

@@ -26,7 +26,7 @@ import { createFdtWriter, editFdt } from "../fdt/mod.ts";
 import { addDevice, planDomainDevices } from "../devices/mod.ts";
 import { XliteError } from "../errors.ts";
 import { prepareArmConfig } from "../virtio/mod.ts";
-import { DEFAULT_XEN_VERSION, type XenVersion } from "../arm/xen_version.ts";
+import { DEFAULT_XEN_VERSION, type XenVersion } from "../xen_version/mod.ts";
 import { isGzip } from "../arm/kernel_image.ts";
 import { gzipTrailerLength, openZlib } from "../xen/zlib.ts";
 import { GUEST_MAGIC_BASE } from "../arm/xen_arch_arm.ts";

@@ -10,7 +10,7 @@
  * @module
  */
 import type { XenCtrl } from "../xen/xenctrl.ts";
-import { isXenstoreErrno, type XenstoreClient } from "../xenstore/mod.ts";
+import type { XenstoreClient } from "../xenstore/mod.ts";
 import { destroyDevice, parseBackendPath, removeDevice } from "../devices/mod.ts";
 import type { DeviceRef } from "../devices/mod.ts";
 import { DomainNotFoundError } from "./domain_errors.ts";
@@ -23,28 +23,11 @@ export interface DestroyOptions {
   userdataDir?: string;
 }
 
-async function childrenOf(xs: XenstoreClient, path: string): Promise<string[]> {
-  try {
-    return await xs.directory(path);
-  } catch (error) {
-    if (isXenstoreErrno(error, "ENOENT")) return [];
-    throw error;
-  }
-}
-
-async function rmIfThere(xs: XenstoreClient, path: string): Promise<void> {
-  try {
-    await xs.rm(path);
-  } catch (error) {
-    if (!isXenstoreErrno(error, "ENOENT")) throw error;
-  }
-}
-
 /** The devices libxl recorded for `domid` (`/libxl/<domid>/device/<kind>/<devid>/backend`). */
 export async function recordedDevices(xs: XenstoreClient, domid: number): Promise<DeviceRef[]> {
   const devices: DeviceRef[] = [];
-  for (const kind of await childrenOf(xs, `/libxl/${domid}/device`)) {
-    for (const devid of await childrenOf(xs, `/libxl/${domid}/device/${kind}`)) {
+  for (const kind of await xs.tryDirectory(`/libxl/${domid}/device`)) {
+    for (const devid of await xs.tryDirectory(`/libxl/${domid}/device/${kind}`)) {
       const backend = await xs.tryRead(`/libxl/${domid}/device/${kind}/${devid}/backend`);
       const parsed = backend === undefined ? undefined : parseBackendPath(backend);
       if (!parsed) continue; // libxl skips entries it cannot parse
@@ -92,9 +75,9 @@ export async function destroyDomain(
   }
   const domainPath = `/local/domain/${domid}`;
   const vm = await xs.tryRead(`${domainPath}/vm`);
-  if (vm) await rmIfThere(xs, vm);
-  await rmIfThere(xs, domainPath);
-  await rmIfThere(xs, `/libxl/${domid}`);
+  if (vm) await xs.tryRm(vm);
+  await xs.tryRm(domainPath);
+  await xs.tryRm(`/libxl/${domid}`);
   await removeUserdata(domid, options.userdataDir ?? "/var/lib/xen");
   xc.destroy(domid);
   return problems;

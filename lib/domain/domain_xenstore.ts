@@ -12,11 +12,17 @@
  * @module
  */
 import type { DomainConfig } from "../config/types.ts";
-import { isXenstoreErrno, type XenstoreClient, type XenstoreOps } from "../xenstore/mod.ts";
-import { applyXenstoreOp } from "../devices/add.ts";
+import {
+  applyXenstoreOp,
+  nodesAfter,
+  XenbusStateInitialising,
+  type XenstoreClient,
+  type XenstoreOp,
+  type XenstoreOps,
+  type XenstoreWrite,
+  type XsPermission,
+} from "../xenstore/mod.ts";
 import { destroyDevice } from "../devices/remove.ts";
-import { nodesAfter } from "../devices/plan.ts";
-import type { XenstoreOp, XenstoreWrite, XsPermission } from "../devices/types.ts";
 import { XliteError } from "../errors.ts";
 import { recordedDevices } from "./destroy.ts";
 
@@ -24,8 +30,6 @@ import { recordedDevices } from "./destroy.ts";
 export const LIBXL_XENCONSOLE_LIMIT = 1048576;
 /** `LIBXL_XENCONSOLE_PROTOCOL` (libxl_internal.h). */
 export const LIBXL_XENCONSOLE_PROTOCOL = "vt100";
-/** `XenbusStateInitialising`, the state a new console backend starts in. */
-const XENBUS_STATE_INITIALISING = "1";
 
 /** A ring page and its event channel, as the domain builder allocated them. */
 export interface RingInfo {
@@ -92,7 +96,7 @@ function consoleOps(
   const back: [string, string][] = [
     ["frontend-id", String(domid)],
     ["online", "1"],
-    ["state", XENBUS_STATE_INITIALISING],
+    ["state", String(XenbusStateInitialising)],
     ["protocol", LIBXL_XENCONSOLE_PROTOCOL],
   ];
   const ops: XenstoreOp[] = [
@@ -219,13 +223,7 @@ async function domainNamed(
   name: string,
   self: number,
 ): Promise<number | undefined> {
-  let ids: string[];
-  try {
-    ids = await tx.directory("/local/domain");
-  } catch (error) {
-    if (isXenstoreErrno(error, "ENOENT")) return undefined;
-    throw error;
-  }
+  const ids = await tx.tryDirectory("/local/domain");
   const names = await Promise.all(ids.map((id) => tx.tryRead(`/local/domain/${id}/name`)));
   const at = names.findIndex((n, i) => n === name && Number(ids[i]) !== self);
   return at < 0 ? undefined : Number(ids[at]);
@@ -271,14 +269,6 @@ export async function introduceDomain(
   await xs.introduceDomain(domid, storeMfn, storePort);
 }
 
-async function rmIfThere(xs: XenstoreClient, path: string): Promise<void> {
-  try {
-    await xs.rm(path);
-  } catch (error) {
-    if (!isXenstoreErrno(error, "ENOENT")) throw error;
-  }
-}
-
 /**
  * Removes what creation wrote for `domid`, as libxl's destroy does for a domain whose
  * devices never connected: every device recorded under `/libxl/<domid>/device` (consoles
@@ -290,7 +280,7 @@ export async function removeDomainXenstore(xs: XenstoreClient, domid: number): P
   for (const device of await recordedDevices(xs, domid)) await destroyDevice(xs, device);
   const domainPath = `/local/domain/${domid}`;
   const vm = await xs.tryRead(`${domainPath}/vm`);
-  if (vm) await rmIfThere(xs, vm);
-  await rmIfThere(xs, domainPath);
-  await rmIfThere(xs, `/libxl/${domid}`);
+  if (vm) await xs.tryRm(vm);
+  await xs.tryRm(domainPath);
+  await xs.tryRm(`/libxl/${domid}`);
 }

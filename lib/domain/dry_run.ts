@@ -17,7 +17,7 @@ import {
   type ExtendedRegion,
   finaliseGuestDt,
 } from "../arm/finalise.ts";
-import { formatXenVersion, type XenVersion } from "../arm/xen_version.ts";
+import { formatXenVersion, type XenVersion } from "../xen_version/mod.ts";
 import { XliteError } from "../errors.ts";
 import { GUEST_MAX_VCPUS } from "../arm/xen_arch_arm.ts";
 import { domainConfigToXlJson, printYajl, toPlain, type XlObject } from "./xl_json.ts";

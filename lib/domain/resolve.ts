@@ -6,7 +6,7 @@
  * @module
  */
 import { XliteError } from "../errors.ts";
-import { isXenstoreErrno, type XenstoreOps } from "../xenstore/mod.ts";
+import type { XenstoreOps } from "../xenstore/mod.ts";
 
 /** libxl's `ERROR_INVAL`: what a name that matches no domain returns (`rc=-6` in xl). */
 export const ERROR_INVAL: number = -6;
@@ -28,13 +28,7 @@ export class DomainQualifierError extends XliteError {
 
 /** The domids xenstore knows: the children of `/local/domain` that are numbers. */
 export async function listDomids(xs: XenstoreOps): Promise<number[]> {
-  let names: string[];
-  try {
-    names = await xs.directory("/local/domain");
-  } catch (error) {
-    if (isXenstoreErrno(error, "ENOENT")) return [];
-    throw error;
-  }
+  const names = await xs.tryDirectory("/local/domain");
   return names.filter((name) => /^\d+$/.test(name)).map(Number).sort((a, b) => a - b);
 }
 

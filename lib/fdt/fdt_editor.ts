@@ -11,7 +11,7 @@
  * @module
  */
 import { FDT_ERR_NOSPACE, FdtError } from "./fdt_error.ts";
-import { type Libfdt, libfdt, utf8Size } from "./libfdt_wasm.ts";
+import { checkBlobHeader, type Libfdt, libfdt, utf8Size } from "./libfdt_wasm.ts";
 import { fastPathOffset } from "./fdt_path.ts";
 
 /** An editor over a copy of one blob. */
@@ -169,15 +169,7 @@ export function editFdt(blob: Uint8Array): FdtEditor {
     writeBack(lib);
     const fdt = slot.ptr;
     lib.u8.set(blob, fdt);
-    lib.check("fdt_check_header", lib.fn.fdt_check_header(fdt));
-    const total = lib.fn.xlite_fdt_totalsize(fdt);
-    if (total > blob.length) {
-      throw new FdtError(
-        "fdt_check_header",
-        `header totalsize ${total} exceeds the ${blob.length}-byte blob`,
-      );
-    }
-    edited.total = total;
+    edited.total = checkBlobHeader(lib, fdt, blob.length);
     slot.owner = edited;
   } finally {
     trimSlot(lib);

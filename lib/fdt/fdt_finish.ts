@@ -13,16 +13,17 @@
  * @module
  */
 
-const FDT_MAGIC = 0xd00dfeed;
-const FDT_SW_MAGIC = ~FDT_MAGIC >>> 0;
-const FDT_BEGIN_NODE = 1;
-const FDT_END_NODE = 2;
-const FDT_PROP = 3;
-const FDT_NOP = 4;
-const FDT_END = 9;
-/** `FDT_LAST_COMPATIBLE_VERSION`, what `fdt_finish` writes as `last_comp_version`. */
-const FDT_LAST_COMPATIBLE_VERSION = 0x10;
-const INT_MAX = 0x7fff_ffff;
+import {
+  FDT_BEGIN_NODE,
+  FDT_END,
+  FDT_END_NODE,
+  FDT_LAST_COMPATIBLE_VERSION,
+  FDT_MAGIC,
+  FDT_NOP,
+  FDT_PROP,
+  FDT_SW_MAGIC,
+  INT_MAX,
+} from "./fdt_format.ts";
 
 /** Struct-block offsets of the properties found by the last `walk` (reused). */
 const properties: number[] = [];

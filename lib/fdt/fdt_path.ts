@@ -13,14 +13,15 @@
  * @module
  */
 
-const FDT_MAGIC = 0xd00dfeed;
-const FDT_BEGIN_NODE = 1;
-const FDT_END_NODE = 2;
-const FDT_PROP = 3;
-const FDT_NOP = 4;
-/** `FDT_LAST_SUPPORTED_VERSION`; also the lowest version walked here (no v16 quirks). */
-const FDT_VERSION = 0x11;
-const INT_MAX = 0x7fff_ffff;
+import {
+  FDT_BEGIN_NODE,
+  FDT_END_NODE,
+  FDT_LAST_SUPPORTED_VERSION,
+  FDT_MAGIC,
+  FDT_NOP,
+  FDT_PROP,
+  INT_MAX,
+} from "./fdt_format.ts";
 const SLASH = 0x2f;
 const AT = 0x40;
 
@@ -133,7 +134,10 @@ export function fastPathOffset(u8: Uint8Array, dv: DataView, fdt: number, path: 
   const totalSize = dv.getUint32(fdt + 4);
   const offStruct = dv.getUint32(fdt + 8);
   const version = dv.getUint32(fdt + 20);
-  if (version < FDT_VERSION || dv.getUint32(fdt + 24) > FDT_VERSION) return -1;
+  // only libfdt's own version is walked here (no v16 quirks)
+  if (version < FDT_LAST_SUPPORTED_VERSION || dv.getUint32(fdt + 24) > FDT_LAST_SUPPORTED_VERSION) {
+    return -1;
+  }
   if (totalSize >= INT_MAX) return -1;
   const size = dv.getUint32(fdt + 36);
   if (offStruct + size > totalSize || fdt + totalSize > u8.length) return -1;

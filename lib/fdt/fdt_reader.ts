@@ -7,15 +7,8 @@
  * @module
  */
 import { FdtError } from "./fdt_error.ts";
-import {
-  FDT_BEGIN_NODE,
-  FDT_END,
-  FDT_END_NODE,
-  FDT_NOP,
-  FDT_PROP,
-  type Libfdt,
-  libfdt,
-} from "./libfdt_wasm.ts";
+import { FDT_BEGIN_NODE, FDT_END, FDT_END_NODE, FDT_NOP, FDT_PROP } from "./fdt_format.ts";
+import { checkBlobHeader, type Libfdt, libfdt } from "./libfdt_wasm.ts";
 
 /** One property: its name and raw value bytes. */
 export interface FdtProperty {
@@ -84,14 +77,7 @@ export function readFdt(blob: Uint8Array): FdtTree {
   const fdt = lib.alloc(blob.length + 16, "readFdt");
   try {
     lib.u8.set(blob, fdt);
-    lib.check("fdt_check_header", lib.fn.fdt_check_header(fdt));
-    const totalSize = lib.fn.xlite_fdt_totalsize(fdt);
-    if (totalSize > blob.length) {
-      throw new FdtError(
-        "fdt_check_header",
-        `header totalsize ${totalSize} exceeds the ${blob.length}-byte blob`,
-      );
-    }
+    const totalSize = checkBlobHeader(lib, fdt, blob.length);
     const header = new DataView(blob.buffer, blob.byteOffset, 40);
     const root = walk(lib, fdt);
     const tree: FdtTree = {

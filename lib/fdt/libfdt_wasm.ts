@@ -10,29 +10,53 @@ import { XliteError } from "../errors.ts";
 
 /** libfdt's exports, as the recipe builds them (pointers and sizes are i32, u64 are BigInt). */
 export interface LibfdtExports {
+  /** The module's linear memory (a fixed 16 MiB). */
   memory: WebAssembly.Memory;
+  /** WASI reactor start-up, when the module has one. */
   _initialize?: () => void;
+  /** The module's `malloc`. */
   malloc(size: number): number;
+  /** The module's `free`. */
   free(ptr: number): void;
+  /** libfdt's `fdt_create`. */
   fdt_create(buf: number, size: number): number;
+  /** libfdt's `fdt_add_reservemap_entry`. */
   fdt_add_reservemap_entry(fdt: number, address: bigint, size: bigint): number;
+  /** libfdt's `fdt_finish_reservemap`. */
   fdt_finish_reservemap(fdt: number): number;
+  /** libfdt's `fdt_begin_node`. */
   fdt_begin_node(fdt: number, name: number): number;
+  /** libfdt's `fdt_property`. */
   fdt_property(fdt: number, name: number, value: number, len: number): number;
+  /** libfdt's `fdt_end_node`. */
   fdt_end_node(fdt: number): number;
+  /** libfdt's `fdt_finish`. */
   fdt_finish(fdt: number): number;
+  /** libfdt's `fdt_check_header`. */
   fdt_check_header(fdt: number): number;
+  /** libfdt's `fdt_next_tag`. */
   fdt_next_tag(fdt: number, offset: number, nextOffsetPtr: number): number;
+  /** libfdt's `fdt_next_node`. */
   fdt_next_node(fdt: number, offset: number, depthPtr: number): number;
+  /** libfdt's `fdt_first_property_offset`. */
   fdt_first_property_offset(fdt: number, nodeOffset: number): number;
+  /** libfdt's `fdt_next_property_offset`. */
   fdt_next_property_offset(fdt: number, offset: number): number;
+  /** libfdt's `fdt_getprop_by_offset`. */
   fdt_getprop_by_offset(fdt: number, offset: number, namePtrPtr: number, lenPtr: number): number;
+  /** libfdt's `fdt_get_name`. */
   fdt_get_name(fdt: number, nodeOffset: number, lenPtr: number): number;
+  /** libfdt's `fdt_path_offset`. */
   fdt_path_offset(fdt: number, path: number): number;
+  /** libfdt's `fdt_getprop`. */
   fdt_getprop(fdt: number, nodeOffset: number, name: number, lenPtr: number): number;
+  /** libfdt's `fdt_num_mem_rsv`. */
   fdt_num_mem_rsv(fdt: number): number;
+  /** libfdt's `fdt_get_mem_rsv`. */
   fdt_get_mem_rsv(fdt: number, n: number, addressPtr: number, sizePtr: number): number;
+  /** libfdt's `fdt_setprop`. */
   fdt_setprop(fdt: number, nodeOffset: number, name: number, value: number, len: number): number;
+  /** libfdt's `fdt_setprop_inplace`. */
   fdt_setprop_inplace(
     fdt: number,
     nodeOffset: number,
@@ -40,24 +64,19 @@ export interface LibfdtExports {
     value: number,
     len: number,
   ): number;
+  /** libfdt's `fdt_nop_node`. */
   fdt_nop_node(fdt: number, nodeOffset: number): number;
+  /** libfdt's `fdt_open_into`. */
   fdt_open_into(fdt: number, buf: number, size: number): number;
+  /** libfdt's `fdt_pack`. */
   fdt_pack(fdt: number): number;
+  /** libfdt's `fdt_strerror`. */
   fdt_strerror(err: number): number;
+  /** `fdt_totalsize(fdt)` (a macro in libfdt.h, exported by the recipe). */
   xlite_fdt_totalsize(fdt: number): number;
+  /** The top of the malloc heap (for the no-leak tests). */
   xlite_heap_top(): number;
 }
-
-/** FDT structure-block tags (libfdt `fdt.h`). */
-export const FDT_BEGIN_NODE = 1;
-/** End of a node. */
-export const FDT_END_NODE = 2;
-/** A property. */
-export const FDT_PROP = 3;
-/** A no-op (what `fdt_nop_node` leaves behind). */
-export const FDT_NOP = 4;
-/** End of the structure block. */
-export const FDT_END = 9;
 
 /** The loaded module with views over its (fixed-size) memory. */
 export interface Libfdt {
@@ -208,6 +227,22 @@ function load(): Libfdt {
       throw new FdtError(call, reason, result);
     },
   };
+}
+
+/**
+ * `fdt_check_header` on a `blobLength`-byte blob copied to `fdt`, and its `totalsize` within
+ * those bytes; returns `totalsize`. Throws `FdtError` otherwise.
+ */
+export function checkBlobHeader(lib: Libfdt, fdt: number, blobLength: number): number {
+  lib.check("fdt_check_header", lib.fn.fdt_check_header(fdt));
+  const total = lib.fn.xlite_fdt_totalsize(fdt);
+  if (total > blobLength) {
+    throw new FdtError(
+      "fdt_check_header",
+      `header totalsize ${total} exceeds the ${blobLength}-byte blob`,
+    );
+  }
+  return total;
 }
 
 /** The top of libfdt.wasm's malloc heap: flat across repeated work when nothing leaks. */

@@ -8,16 +8,20 @@
 export type { FdtWriter } from "./types.ts";
 export type { XliteError } from "../errors.ts";
 export { FDT_ERR_NOSPACE, FdtError, FdtNoSpaceError } from "./fdt_error.ts";
+export * from "./fdt_format.ts";
+export {
+  createFdtWriter,
+  type CreateFdtWriterOptions,
+  FDT_WRITER_MAX_SIZE,
+  type FdtSequentialWriter,
+} from "./fdt_writer.ts";
 export {
   buildFdt,
   type BuildFdtOptions,
   type BuiltFdt,
-  createFdtWriter,
-  type CreateFdtWriterOptions,
+  FDT_INITIAL_SIZE,
   FDT_MAX_SIZE,
-  FDT_WRITER_MAX_SIZE,
-  type FdtSequentialWriter,
-} from "./fdt_writer.ts";
+} from "./build_fdt.ts";
 export {
   type FdtNode,
   type FdtProperty,

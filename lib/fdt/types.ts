@@ -31,4 +31,6 @@ export interface FdtWriter {
   propertyStrings(name: string, values: readonly string[]): void;
   /** Finishes the blob (`fdt_finish`) and returns a copy of it. */
   finish(): Uint8Array;
+  /** Releases the writer's buffer without finishing (also done by any error and `finish`). */
+  abort(): void;
 }

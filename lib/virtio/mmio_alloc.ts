@@ -15,8 +15,8 @@ import {
   GUEST_VIRTIO_MMIO_SPI_FIRST,
   GUEST_VIRTIO_MMIO_SPI_LAST,
   VIRTIO_MMIO_DEV_SIZE,
-} from "../arm/xen_arch_arm.ts";
-import type { DomainConfig } from "../config/types.ts";
+} from "../arm/mod.ts";
+import type { DomainConfig } from "../config/mod.ts";
 
 /** One allocated device: a row of the table `xlite create --dry-run` prints. */
 export interface MmioAllocation {

@@ -16,4 +16,6 @@ export { computeNrSpis } from "./nr_spis.ts";
 export type { NrSpisInput } from "./nr_spis.ts";
 export { prepareArmConfig } from "./prepare_config.ts";
 export type { ArmConfigPlan } from "./prepare_config.ts";
-export type { XenVersion } from "../arm/xen_version.ts";
+export type { XenVersion } from "../xen_version/mod.ts";
+export type { DomainConfig } from "../config/mod.ts";
+export type { XliteError } from "../errors.ts";

@@ -6,9 +6,9 @@
  *
  * @module
  */
-import { atLeast, type XenVersion } from "../arm/xen_version.ts";
-import { GUEST_VIRTIO_MMIO_SPI_FIRST, GUEST_VPL011_SPI } from "../arm/xen_arch_arm.ts";
-import type { DomainConfig } from "../config/types.ts";
+import { atLeast, type XenVersion } from "../xen_version/mod.ts";
+import { GUEST_VIRTIO_MMIO_SPI_FIRST, GUEST_VPL011_SPI } from "../arm/mod.ts";
+import type { DomainConfig } from "../config/mod.ts";
 import { ArmConfigError, type MmioAllocation } from "./mmio_alloc.ts";
 
 /** What the SPI count depends on. */

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import type { XenVersion } from "../arm/xen_version.ts";
-import type { DomainConfig } from "../config/types.ts";
+import type { XenVersion } from "../xen_version/mod.ts";
+import type { DomainConfig } from "../config/mod.ts";
 import { allocateVirtioMmio, type MmioAllocation } from "./mmio_alloc.ts";
 import { computeNrSpis } from "./nr_spis.ts";
 

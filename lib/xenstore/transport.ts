@@ -1,14 +1,10 @@
 /**
- * How the client reaches xenstore, chosen like libxenstore's `xs_open(0)`: `XENSTORED_PATH`
- * if set (a socket, or else a device), otherwise the daemon's Unix socket
- * `/var/run/xenstored/socket`, otherwise the xenbus device `/dev/xen/xenbus` (in a domain
- * without a local daemon; krata's `XsdSocket` does the same, spec §6).
+ * What the client needs from its way to xenstore: a byte stream to the daemon. The daemon's
+ * Unix socket (`transport_unix.ts`) and the kernel's xenbus device (`transport_xenbus.ts`)
+ * implement it; `open_transport.ts` chooses one.
  *
  * @module
  */
-import { XenstoreError } from "./errors.ts";
-import { openUnixTransport } from "./transport_unix.ts";
-import { openXenbusTransport } from "./transport_xenbus.ts";
 
 /** A byte stream to the daemon. */
 export interface XenstoreTransport {
@@ -24,52 +20,46 @@ export interface XenstoreTransport {
   close(): void;
 }
 
-/** Where to connect. */
-export interface TransportOptions {
-  /** An explicit socket or device path (else `XENSTORED_PATH`, then the defaults). */
-  path?: string;
-  /** Only try the daemon socket (like `XS_OPEN_SOCKETONLY`). */
-  socketOnly?: boolean;
+/** What a transport reads from and closes: a socket connection or an open device file. */
+export interface TransportResource {
+  /** Reads into `buf`; `null` at end of stream. */
+  read(buf: Uint8Array): Promise<number | null>;
+  /** Closes it; may throw if it is closed already. */
+  close(): void;
 }
 
-/** Default daemon socket (libxenstore's `xs_daemon_socket()`). */
-export const XENSTORED_SOCKET = "/var/run/xenstored/socket";
-/** Default xenbus device (libxenstore's `xs_domain_dev()` on Linux). */
-export const XENBUS_DEVICE = "/dev/xen/xenbus";
-const XENBUS_PROC = "/proc/xen/xenbus";
-
-function isSocket(path: string): boolean {
-  try {
-    return Deno.statSync(path).isSocket === true;
-  } catch {
-    return false;
-  }
-}
-
-async function openPath(path: string): Promise<XenstoreTransport> {
-  return isSocket(path) ? await openUnixTransport(path) : await openXenbusTransport(path);
-}
-
-/** Opens the transport libxenstore would use; `XenstoreError` (kind `unavailable`) if none. */
-export async function openTransport(options: TransportOptions = {}): Promise<XenstoreTransport> {
-  const explicit = options.path ?? Deno.env.get("XENSTORED_PATH");
-  const candidates = explicit !== undefined
-    ? [explicit]
-    : options.socketOnly
-    ? [XENSTORED_SOCKET]
-    : [XENSTORED_SOCKET, XENBUS_DEVICE, XENBUS_PROC];
-  const failures: string[] = [];
-  for (const path of candidates) {
-    try {
-      return options.socketOnly ? await openUnixTransport(path) : await openPath(path);
-    } catch (error) {
-      failures.push(`${path}: ${(error as Error).message}`);
-    }
-  }
-  throw new XenstoreError({
-    op: "open",
-    errno: "ECONNREFUSED",
-    kind: "unavailable",
-    detail: `cannot reach xenstore (${failures.join("; ")})`,
-  });
+/**
+ * A transport over `resource` that `write`s with the caller's loop: once closed, a pending
+ * or later `read` ends the stream (`null`) instead of failing, and `close` is idempotent.
+ */
+export function resourceTransport(
+  kind: XenstoreTransport["kind"],
+  path: string,
+  resource: TransportResource,
+  write: (data: Uint8Array) => Promise<void>,
+): XenstoreTransport {
+  let closed = false;
+  return {
+    kind,
+    path,
+    async read(buf) {
+      if (closed) return null;
+      try {
+        return await resource.read(buf);
+      } catch (error) {
+        if (closed) return null;
+        throw error;
+      }
+    },
+    write,
+    close() {
+      if (closed) return;
+      closed = true;
+      try {
+        resource.close();
+      } catch {
+        // already closed
+      }
+    },
+  };
 }

@@ -3,38 +3,15 @@
  *
  * @module
  */
-import type { XenstoreTransport } from "./transport.ts";
+import { resourceTransport, type XenstoreTransport } from "./transport.ts";
 
 /** Connects to the daemon socket at `path`. */
 export async function openUnixTransport(path: string): Promise<XenstoreTransport> {
   const conn = await connectRetrying(path);
-  let closed = false;
-  return {
-    kind: "unix",
-    path,
-    async read(buf) {
-      if (closed) return null;
-      try {
-        return await conn.read(buf);
-      } catch (error) {
-        if (closed) return null;
-        throw error;
-      }
-    },
-    async write(data) {
-      let off = 0;
-      while (off < data.length) off += await conn.write(data.subarray(off));
-    },
-    close() {
-      if (closed) return;
-      closed = true;
-      try {
-        conn.close();
-      } catch {
-        // already closed
-      }
-    },
-  };
+  return resourceTransport("unix", path, conn, async (data) => {
+    let off = 0;
+    while (off < data.length) off += await conn.write(data.subarray(off));
+  });
 }
 
 /** Connects; while the daemon's listen backlog is full (EAGAIN), retries for up to ~2 s. */

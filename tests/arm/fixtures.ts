@@ -7,7 +7,7 @@ import { buildGuestDt, type GuestDtOptions } from "../../lib/arm/guest_dt.ts";
 import { layoutMemory, type MemoryLayout } from "../../lib/arm/memory_layout.ts";
 import { type FinalisedDt, finaliseGuestDt } from "../../lib/arm/finalise.ts";
 import { probeKernel, syntheticArm64Image } from "../../lib/arm/kernel_image.ts";
-import type { XenVersion } from "../../lib/arm/xen_version.ts";
+import type { XenVersion } from "../../lib/xen_version/mod.ts";
 
 export const ZERO_SEED = new Uint8Array(128);
 export const PEER = new URL("../../.build/dtb-peer/dtb_peer", import.meta.url).pathname;

@@ -363,8 +363,8 @@ Deno.test("assertThrows sanity: SGIs cannot be encoded", async () => {
 });
 
 Deno.test("§4.1: past 1 MiB libxl gives up — fault injected with a writer capped at 1 KiB (a fake: no real guest tree is that big)", async () => {
-  const { buildGuestDt, FDT_MAX_SIZE } = await import("../../lib/arm/guest_dt.ts");
-  const { createFdtWriter } = await import("../../lib/fdt/mod.ts");
+  const { buildGuestDt } = await import("../../lib/arm/guest_dt.ts");
+  const { createFdtWriter, FDT_MAX_SIZE } = await import("../../lib/fdt/mod.ts");
   const tried: number[] = [];
   const cappedWriterFake = (capacity: number) => {
     tried.push(capacity);
@@ -383,4 +383,36 @@ Deno.test("§4.1: past 1 MiB libxl gives up — fault injected with a writer cap
   );
   assertEquals(tried, Array.from({ length: 9 }, (_, i) => 4096 << i));
   assertEquals(tried.at(-1), FDT_MAX_SIZE);
+});
+
+Deno.test("§4.1: only FdtNoSpaceError restarts the tree; another error naming NOSPACE ends it at once (a fake writer: libfdt cannot throw one)", async () => {
+  const { buildGuestDt } = await import("../../lib/arm/guest_dt.ts");
+  const { createFdtWriter } = await import("../../lib/fdt/mod.ts");
+  const tried: number[] = [];
+  const lookalikeFake = (capacity: number) => {
+    tried.push(capacity);
+    const writer = createFdtWriter(capacity);
+    return {
+      ...writer,
+      endNode() {
+        const error = new Error("FDT: fdt_end_node failed: -3 = FDT_ERR_NOSPACE (lookalike)");
+        error.name = "FdtNoSpaceError";
+        throw error;
+      },
+    };
+  };
+  const error = assertThrows(() =>
+    buildGuestDt(guestConfig(), {
+      xenVersion: v(17),
+      gicVersion: "v3",
+      hasRamdisk: false,
+      newWriter: lookalikeFake,
+    })
+  );
+  assert(!(error instanceof GuestDtError), "not turned into libxl's give-up error");
+  assertEquals(
+    (error as Error).message,
+    "FDT: fdt_end_node failed: -3 = FDT_ERR_NOSPACE (lookalike)",
+  );
+  assertEquals(tried, [4096]);
 });

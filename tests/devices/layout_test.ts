@@ -20,17 +20,17 @@ import {
   formatWrites,
   listDisks,
   listVirtios,
-  nodesAfter,
   planDiskAdd,
   planVirtioAdd,
   readDisk,
   writeDevice,
-  type XenRelease,
 } from "../../lib/devices/mod.ts";
+import { nodesAfter } from "../../lib/xenstore/mod.ts";
+import type { XenVersion } from "../../lib/xen_version/mod.ts";
 import { dumpStore, expectedDeviceTree, seedDomains, subtree, type Tree } from "./helpers.ts";
 
-const R417: XenRelease = { major: 4, minor: 17 };
-const R419: XenRelease = { major: 4, minor: 19 };
+const R417: XenVersion = { major: 4, minor: 17 };
+const R419: XenVersion = { major: 4, minor: 19 };
 
 interface Case {
   name: string;
@@ -42,7 +42,7 @@ interface Case {
   backendOrder: string[];
 }
 
-const disk = (spec: string, release: XenRelease = R417) => {
+const disk = (spec: string, release: XenVersion = R417) => {
   const d = setDiskDefaults(
     parseDiskSpec(spec, { grammar: release.minor >= 19 ? "4.19" : "4.17" }),
     {

@@ -10,11 +10,11 @@ import type { DiskSpec } from "../../lib/disk/types.ts";
 import {
   DeviceError,
   formatWrites,
-  nodesAfter,
   planDiskAdd,
   planDomainDevices,
   planDomainDeviceWrites,
 } from "../../lib/devices/mod.ts";
+import { nodesAfter } from "../../lib/xenstore/mod.ts";
 import { setDiskDefaults } from "../../lib/disk/mod.ts";
 
 /** A tree as `path -> [value, perms]`, perms in xenstore-ls spelling. */

@@ -37,6 +37,36 @@ function daemonTest(
   }
 }
 
+daemonTest(
+  "tryDirectory and tryRm: a missing node is empty / already gone, other errors stay",
+  async (xs, xsd) => {
+    await xs.write("/xlite/dir/a", "1");
+    await xs.write("/xlite/dir/b", "2");
+    assertEquals((await xs.tryDirectory("/xlite/dir")).sort(), ["a", "b"]);
+    assertEquals(await xs.tryDirectory("/xlite/missing"), []);
+    assertEquals(await xs.tryDirectory("/xlite/missing/deeper"), []);
+    const absent = await assertRejects(() => xs.directory("/xlite/missing"), XenstoreError);
+    assertEquals(absent.errno, "ENOENT");
+    await xs.tryRm("/xlite/dir/a");
+    assertEquals((await xenstoreTool(xsd, "exists", ["/xlite/dir/a"])).code, 1);
+    await xs.tryRm("/xlite/dir/a"); // gone already: not an error
+    // the daemon's answer tryRm forgives (and tryDirectory turns into [])
+    const gone = await assertRejects(() => xs.rm("/xlite/missing/deeper"), XenstoreError);
+    assertEquals(gone.errno, "ENOENT");
+    await xs.tryRm("/xlite/missing/deeper");
+    await xs.transaction(async (tx) => {
+      assertEquals(await tx.tryDirectory("/xlite/missing"), []);
+      await tx.tryRm("/xlite/missing");
+      await tx.tryRm("/xlite/dir");
+    });
+    assertEquals(await xs.tryDirectory("/xlite/dir"), []);
+    // anything but ENOENT is still an error
+    const bad = "/xlite/nul\0name";
+    assertEquals((await assertRejects(() => xs.tryDirectory(bad), XenstoreError)).errno, "EINVAL");
+    assertEquals((await assertRejects(() => xs.tryRm(bad), XenstoreError)).errno, "EINVAL");
+  },
+);
+
 daemonTest("read/write/mkdir/rm/directory round-trip, seen by Debian's tools", async (xs, xsd) => {
   assertEquals(xs.transport, "unix");
   await xs.write("/xlite/a", "hello");

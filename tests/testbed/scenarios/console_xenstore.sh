@@ -15,10 +15,10 @@ xdeno() {
 
 # The comparison, in one deno run for all guests (deno starts slowly under TCG).
 cat > $T/compare.ts <<'EOTS'
-import { openXenstore, type XenstoreClient } from "/mnt/xlite/lib/xenstore/mod.ts";
+import { nodesAfter, openXenstore, type XenstoreClient } from "/mnt/xlite/lib/xenstore/mod.ts";
 import { readDomainConfig } from "/mnt/xlite/lib/config/domain_config.ts";
 import { prepareArmConfig } from "/mnt/xlite/lib/virtio/mod.ts";
-import { nodesAfter, planDomainDevices } from "/mnt/xlite/lib/devices/mod.ts";
+import { planDomainDevices } from "/mnt/xlite/lib/devices/mod.ts";
 import { domainXenstoreNodes } from "/mnt/xlite/lib/domain/domain_xenstore.ts";
 
 const BACKEND_KEYS = new Set(["feature-max-indirect-segments", "multi-queue-max-queues",

@@ -1,6 +1,7 @@
 /**
- * The Xen version xlite builds a guest for (`--xen-version`), and the behaviour that
- * depends on it (spec §4.6).
+ * The Xen version xlite emulates (`--xen-version`): what the guest device tree, the xl.cfg
+ * keys and the xenstore device layout depend on (spec §4.6). Below lib/config, lib/arm and
+ * lib/devices, which all ask it.
  *
  * @module
  */

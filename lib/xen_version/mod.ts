@@ -1,0 +1,14 @@
+/**
+ * The Xen version xlite emulates (`--xen-version`, spec §4.6), one vocabulary for every
+ * layer that depends on it.
+ *
+ * @module
+ */
+export {
+  atLeast,
+  compareXenVersion,
+  DEFAULT_XEN_VERSION,
+  formatXenVersion,
+  parseXenVersion,
+} from "./xen_version.ts";
+export type { XenVersion } from "./xen_version.ts";
