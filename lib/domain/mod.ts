@@ -29,3 +29,9 @@ export * from "./unpause.ts";
 export * from "./userdata.ts";
 export * from "./xen_session.ts";
 export * from "./xl_json.ts";
+
+// Types of folders without a mod.ts yet that this surface names (deno doc --lint).
+export type { ExtendedRegion } from "../arm/finalise.ts";
+export type { GuestArch } from "../arm/guest_dt.ts";
+export type { MemoryLayout, RamBank, Segment } from "../arm/memory_layout.ts";
+export type { JsonValue } from "../json/yajl.ts";
