@@ -28,10 +28,11 @@ async function run(args: string[]): Promise<number> {
   if (flags._.length < 2) throw new UsageError("block-attach: expected DOM and a disk SPEC");
   const [qualifier, ...words] = flags._;
   const timeoutMs = timeoutOption("block-attach", flags.timeout);
-  const [disks, devices, domains, xenstore] = await Promise.all([
+  const [disks, devices, domainDisks, domains, xenstore] = await Promise.all([
     import("../disk/mod.ts"),
     import("../devices/mod.ts"),
-    import("../domain/mod.ts"),
+    import("../domain/disks.ts"), // single modules: start-up stays small
+    import("../domain/resolve.ts"),
     import("../xenstore/mod.ts"),
   ]);
   const release = flags["xen-version"] === undefined
@@ -53,7 +54,7 @@ async function run(args: string[]): Promise<number> {
       return 0;
     }
     xs ??= await xenstore.openXenstore();
-    await domains.attachDisk(xs, domid, disk, { release, timeoutMs });
+    await domainDisks.attachDisk(xs, domid, disk, { release, timeoutMs });
     return 0;
   } finally {
     xs?.close();

@@ -27,13 +27,13 @@ async function run(args: string[]): Promise<number> {
   if (flags._.length !== 2) throw new UsageError("block-detach: expected DOM and VDEV");
   const [qualifier, vdev] = flags._;
   const timeoutMs = timeoutOption("block-detach", flags.timeout);
-  const [domains, xenstore] = await Promise.all([
-    import("../domain/mod.ts"),
+  const [domainDisks, xenstore] = await Promise.all([
+    import("../domain/disks.ts"), // a single module: start-up stays small
     import("../xenstore/mod.ts"),
   ]);
   const xs = await xenstore.openXenstore();
   try {
-    await domains.detachDisk(xs, qualifier, vdev, { force: flags.force === true, timeoutMs });
+    await domainDisks.detachDisk(xs, qualifier, vdev, { force: flags.force === true, timeoutMs });
     return 0;
   } finally {
     xs.close();

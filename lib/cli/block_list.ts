@@ -39,9 +39,10 @@ export const BLOCK_LIST_HEADER: string = blockListLine([
 async function run(args: string[]): Promise<number> {
   const flags = parseCommandArgs("block-list", args, { boolean: ["json"] });
   if (flags._.length < 1) throw new UsageError("block-list: expected at least one DOM");
-  const [devices, domains, xenstore] = await Promise.all([
+  const [devices, domainDisks, domains, xenstore] = await Promise.all([
     import("../devices/mod.ts"),
-    import("../domain/mod.ts"),
+    import("../domain/disks.ts"), // single modules: start-up stays small
+    import("../domain/resolve.ts"),
     import("../xenstore/mod.ts"),
   ]);
   const xs = await xenstore.openXenstore();
@@ -53,7 +54,7 @@ async function run(args: string[]): Promise<number> {
     for (const qualifier of flags._) {
       let rows;
       try {
-        rows = await domains.listDisks(xs, await domains.resolveDomain(xs, qualifier));
+        rows = await domainDisks.listDisks(xs, await domains.resolveDomain(xs, qualifier));
       } catch (error) {
         if (error instanceof domains.DomainQualifierError) {
           console.error(error.message); // xl reports it and goes on with the next domain
