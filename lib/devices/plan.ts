@@ -109,6 +109,23 @@ function checkRelease(kind: DeviceKind, release: XenRelease, domid: number): voi
   }
 }
 
+/** The plan of one device add: its paths and `genericAddOps` over its keys. */
+function addPlan(
+  kind: DeviceKind,
+  device: DeviceRef,
+  backendEntries: KeyValue[],
+  frontendEntries: KeyValue[],
+): DeviceAddPlan {
+  return {
+    kind,
+    device,
+    paths: devicePaths(device),
+    backendEntries,
+    frontendEntries,
+    ops: genericAddOps(device, backendEntries, frontendEntries),
+  };
+}
+
 /**
  * `libxl__device_from_disk`: which device a disk is, from its vdev (spec §1.9) and its
  * chosen backend (spec §2.4). Throws {@linkcode DeviceError} `ERROR_INVAL` for a bad vdev or
@@ -149,16 +166,12 @@ export function planDiskAdd(
   const device = diskDeviceRef(disk, domid);
   const kind = diskKindFor(disk.backend)!;
   checkRelease(kind, release, domid);
-  const backendEntries = diskBackendEntries(disk, kind, domid, release);
-  const frontendEntries = diskFrontendEntries(disk, device.devid);
-  return {
+  return addPlan(
     kind,
     device,
-    paths: devicePaths(device),
-    backendEntries,
-    frontendEntries,
-    ops: genericAddOps(device, backendEntries, frontendEntries),
-  };
+    diskBackendEntries(disk, kind, domid, release),
+    diskFrontendEntries(disk, device.devid),
+  );
 }
 
 /** The plan for adding a generic virtio device (backend domid resolved; spec §2.9). */
@@ -176,16 +189,7 @@ export function planVirtioAdd(
     kind: kind.kind,
     backendKind: kind.backendKind,
   };
-  const backendEntries = virtioBackendEntries(virtio, domid);
-  const frontendEntries = virtioFrontendEntries(virtio);
-  return {
-    kind,
-    device,
-    paths: devicePaths(device),
-    backendEntries,
-    frontendEntries,
-    ops: genericAddOps(device, backendEntries, frontendEntries),
-  };
+  return addPlan(kind, device, virtioBackendEntries(virtio, domid), virtioFrontendEntries(virtio));
 }
 
 /**
