@@ -4,27 +4,8 @@
  *
  * @module
  */
-import type { Command } from "./lib/cli/command.ts";
+import { COMMANDS } from "./lib/cli/mod.ts";
 import { XliteError } from "./lib/errors.ts";
-
-/** Every subcommand, loaded lazily. */
-const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
-  "disk-parse": () => import("./lib/cli/disk_parse.ts"),
-  vdev: () => import("./lib/cli/vdev.ts"),
-  create: () => import("./lib/cli/create.ts"),
-  dtb: () => import("./lib/cli/dtb.ts"),
-  "block-attach": () => import("./lib/cli/block_attach.ts"),
-  "block-detach": () => import("./lib/cli/block_detach.ts"),
-  "block-list": () => import("./lib/cli/block_list.ts"),
-  list: () => import("./lib/cli/list.ts"),
-  pause: () => import("./lib/cli/pause.ts"),
-  unpause: () => import("./lib/cli/unpause.ts"),
-  shutdown: () => import("./lib/cli/shutdown.ts"),
-  destroy: () => import("./lib/cli/destroy.ts"),
-  console: () => import("./lib/cli/console.ts"),
-  xenstore: () => import("./lib/cli/xenstore.ts"),
-  devd: () => import("./lib/cli/devd.ts"),
-};
 
 const HELP = `xlite: a Xen toolstack for Arm in one executable
 

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type Command, parseCommandArgs, printOut } from "./command.ts";
+import { type Command, parseCommandArgs, printOut, timeoutOption } from "./command.ts";
 import { UsageError } from "../errors.ts";
 
 const USAGE = `usage: xlite block-attach [options] DOM SPEC...
@@ -19,16 +19,6 @@ options:
   --timeout SECONDS   how long the backend gets to reach state 2 (default 10, as libxl)
   -h, --help          this text`;
 
-/** Parses a `--timeout` value (seconds, > 0) into milliseconds. */
-export function timeoutOption(command: string, value: unknown): number | undefined {
-  if (value === undefined) return undefined;
-  const seconds = Number(value);
-  if (!(seconds > 0) || !Number.isFinite(seconds)) {
-    throw new UsageError(`${command}: --timeout '${value}': expected a number of seconds > 0`);
-  }
-  return Math.round(seconds * 1000);
-}
-
 async function run(args: string[]): Promise<number> {
   const flags = parseCommandArgs("block-attach", args, {
     boolean: ["dry-run"],
@@ -38,9 +28,9 @@ async function run(args: string[]): Promise<number> {
   if (flags._.length < 2) throw new UsageError("block-attach: expected DOM and a disk SPEC");
   const [qualifier, ...words] = flags._;
   const timeoutMs = timeoutOption("block-attach", flags.timeout);
-  const [disks, devices, domains, xenstore, versions] = await Promise.all([
+  const [disks, domainDisks, domains, xenstore, versions] = await Promise.all([
     import("../disk/mod.ts"),
-    import("../devices/mod.ts"),
+    import("../domain/disks.ts"), // single modules: start-up stays small
     import("../domain/resolve.ts"),
     import("../xenstore/mod.ts"),
     import("../xen_version/mod.ts"),
@@ -64,30 +54,7 @@ async function run(args: string[]): Promise<number> {
       return 0;
     }
     xs ??= await xenstore.openXenstore();
-    try {
-      if (!(await domains.domainExists(xs, domid))) {
-        throw new devices.DeviceError("ERROR_FAIL", `unable to get domain type for domid=${domid}`);
-      }
-      if (disk.backendDomname !== undefined) {
-        try {
-          disk.backendDomid = await domains.resolveDomain(xs, disk.backendDomname);
-        } catch (error) {
-          if (!(error instanceof domains.DomainQualifierError)) throw error;
-          // libxl__resolve_domid fails silently; only the ao completion logs.
-          throw new devices.DeviceError("ERROR_INVAL", "unable to add device");
-        }
-      }
-      let defaulted;
-      try {
-        defaulted = disks.setDiskDefaults(disk, { hotplug: true });
-      } catch (error) {
-        throw devices.asDeviceError(error, domid);
-      }
-      const plan = devices.planDiskAdd(defaulted, domid, { release });
-      await devices.addDevice(xs, plan, { timeoutMs });
-    } catch (error) {
-      throw devices.xlFailure(error, "libxl_device_disk_add failed.");
-    }
+    await domainDisks.attachDisk(xs, domid, disk, { release, timeoutMs });
     return 0;
   } finally {
     xs?.close();

@@ -5,9 +5,8 @@
  *
  * @module
  */
-import { timeoutOption } from "./block_attach.ts";
-import { type Command, parseCommandArgs } from "./command.ts";
-import { UsageError, XliteError } from "../errors.ts";
+import { type Command, parseCommandArgs, timeoutOption } from "./command.ts";
+import { UsageError } from "../errors.ts";
 
 const USAGE = `usage: xlite block-detach [options] DOM VDEV
 
@@ -28,44 +27,13 @@ async function run(args: string[]): Promise<number> {
   if (flags._.length !== 2) throw new UsageError("block-detach: expected DOM and VDEV");
   const [qualifier, vdev] = flags._;
   const timeoutMs = timeoutOption("block-detach", flags.timeout);
-  const force = flags.force === true;
-  const [devices, domains, xenstore] = await Promise.all([
-    import("../devices/mod.ts"),
-    import("../domain/resolve.ts"),
+  const [domainDisks, xenstore] = await Promise.all([
+    import("../domain/disks.ts"), // a single module: start-up stays small
     import("../xenstore/mod.ts"),
   ]);
   const xs = await xenstore.openXenstore();
   try {
-    let domid: number;
-    try {
-      domid = await domains.resolveDomain(xs, qualifier);
-    } catch (error) {
-      if (!(error instanceof domains.DomainQualifierError)) throw error;
-      // xl's find_domain() adds libxl's return code here.
-      throw new XliteError(`${error.message} (rc=${error.rc})`, { verbatim: true });
-    }
-    let disk;
-    try {
-      disk = await devices.vdevToDeviceDisk(xs, domid, vdev);
-    } catch (error) {
-      throw devices.xlFailure(error, `Error: Device ${vdev} not connected.`);
-    }
-    if (disk.specification === "virtio") {
-      throw new XliteError("Hotunplug isn't supported for specification virtio", {
-        verbatim: true,
-      });
-    }
-    try {
-      await devices.removeDevice(xs, devices.diskDeviceRef(disk, domid), {
-        force: force ? "on" : "off",
-        timeoutMs,
-      });
-    } catch (error) {
-      throw devices.xlFailure(
-        error,
-        `libxl_device_disk_${force ? "destroy" : "safe_remove"} failed.`,
-      );
-    }
+    await domainDisks.detachDisk(xs, qualifier, vdev, { force: flags.force === true, timeoutMs });
     return 0;
   } finally {
     xs.close();

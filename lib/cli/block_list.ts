@@ -5,7 +5,7 @@
  * @module
  */
 import { type Command, parseCommandArgs, printOut } from "./command.ts";
-import { UsageError, XliteError } from "../errors.ts";
+import { UsageError } from "../errors.ts";
 
 const USAGE = `usage: xlite block-list [options] DOM...
 
@@ -39,41 +39,31 @@ export const BLOCK_LIST_HEADER: string = blockListLine([
 async function run(args: string[]): Promise<number> {
   const flags = parseCommandArgs("block-list", args, { boolean: ["json"] });
   if (flags._.length < 1) throw new UsageError("block-list: expected at least one DOM");
-  const [devices, domains, xenstore] = await Promise.all([
+  const [devices, domainDisks, domains, xenstore] = await Promise.all([
     import("../devices/mod.ts"),
+    import("../domain/disks.ts"), // single modules: start-up stays small
     import("../domain/resolve.ts"),
     import("../xenstore/mod.ts"),
   ]);
   const xs = await xenstore.openXenstore();
-  // Like xl, the header and each row go out as soon as known (errors interleave on stderr).
+  // Like xl, the header and each domain's rows go out as soon as known (errors interleave on
+  // stderr).
   if (!flags.json) printOut(BLOCK_LIST_HEADER);
   const json: Record<string, unknown>[] = [];
   try {
     for (const qualifier of flags._) {
-      let domid: number;
+      let rows;
       try {
-        domid = await domains.resolveDomain(xs, qualifier);
+        rows = await domainDisks.listDisks(xs, await domains.resolveDomain(xs, qualifier));
       } catch (error) {
-        if (!(error instanceof domains.DomainQualifierError)) throw error;
-        console.error(error.message); // xl reports it and goes on with the next domain
+        if (error instanceof domains.DomainQualifierError) {
+          console.error(error.message); // xl reports it and goes on with the next domain
+        } else if (error instanceof devices.DeviceError) {
+          console.error(error.logLine); // libxl logs why; xl prints nothing for this domain
+        } else throw error;
         continue;
       }
-      let disks;
-      try {
-        disks = await devices.listDisks(xs, domid);
-      } catch (error) {
-        if (!(error instanceof devices.DeviceError)) throw error;
-        console.error(error.logLine); // libxl logs why; xl prints nothing for this domain
-        continue;
-      }
-      for (const disk of disks) {
-        let info;
-        try {
-          info = await devices.diskInfo(xs, domid, disk);
-        } catch (error) {
-          if (!(error instanceof XliteError)) throw error;
-          continue; // libxl_device_disk_getinfo failed: xl skips the row silently
-        }
+      for (const { disk, info } of rows) {
         const row = [info.devid, info.backendId, info.frontendId, info.state, info.evtch];
         if (!flags.json) printOut(blockListLine([...row, info.rref, info.backend]));
         json.push({

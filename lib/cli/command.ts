@@ -4,7 +4,7 @@
  * @module
  */
 import { type Args, parseArgs, type ParseOptions } from "../std/cli.ts";
-import { UsageError } from "../errors.ts";
+import { UsageError, XliteError } from "../errors.ts";
 
 /** A subcommand: `run` gets the arguments after the command name and returns the exit code. */
 export interface Command {
@@ -34,4 +34,26 @@ export function printOut(text: string): void {
   const encoded = new TextEncoder().encode(text.endsWith("\n") ? text : text + "\n");
   let written = 0;
   while (written < encoded.length) written += Deno.stdout.writeSync(encoded.subarray(written));
+}
+
+/** Writes via a temporary file and a rename, so a failure leaves nothing half-written. */
+export async function writeAtomically(path: string, bytes: Uint8Array): Promise<void> {
+  const tmp = `${path}.dtb.tmp`;
+  try {
+    await Deno.writeFile(tmp, bytes);
+    await Deno.rename(tmp, path);
+  } catch (error) {
+    await Deno.remove(tmp).catch(() => {});
+    throw new XliteError(`${path}: cannot write: ${(error as Error).message}`);
+  }
+}
+
+/** Parses a `--timeout` value (seconds, > 0) into milliseconds. */
+export function timeoutOption(command: string, value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const seconds = Number(value);
+  if (!(seconds > 0) || !Number.isFinite(seconds)) {
+    throw new UsageError(`${command}: --timeout '${value}': expected a number of seconds > 0`);
+  }
+  return Math.round(seconds * 1000);
 }

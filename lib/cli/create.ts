@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type Command, parseCommandArgs, printOut } from "./command.ts";
+import { type Command, parseCommandArgs, printOut, writeAtomically } from "./command.ts";
 import { UsageError, XliteError } from "../errors.ts";
 import {
   GUEST_BUILD_COLLECT_FLAGS,
@@ -13,7 +13,6 @@ import {
   GUEST_BUILD_USAGE,
   guestBuildOptions,
 } from "./guest_build_options.ts";
-import { writeAtomically } from "./dtb.ts";
 import type { Args } from "../std/cli.ts";
 
 const USAGE = `usage: xlite create [-p] [-c] [-q] [-v] CFG [KEY=VALUE...]
@@ -51,7 +50,7 @@ export const command: Command = {
     if (!args["dry-run"]) return await createReal(cfg, overrides, args);
     const options = guestBuildOptions(args);
     const { planGuest } = await import("../domain/plan_guest.ts");
-    const { formatPlan, planToJson } = await import("../domain/dry_run.ts");
+    const { formatPlan, planToJson } = await import("../domain/plan_format.ts");
     const { toDts } = await import("../fdt/mod.ts");
     const plan = await planGuest(cfg, overrides, options);
     const dts = toDts(plan.dtb);

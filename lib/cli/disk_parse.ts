@@ -50,7 +50,7 @@ const FIELDS: [string, (d: DiskSpec) => unknown][] = [
 ];
 
 /** The readable listing: one `key: value` line per field; unset fields show `(default)`. */
-export function formatDiskListing(disk: DiskSpec): string {
+function formatDiskListing(disk: DiskSpec): string {
   return FIELDS.map(([key, get]) => {
     const v = get(disk);
     return `${key}: ${

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type Command, parseCommandArgs, printOut } from "./command.ts";
+import { type Command, parseCommandArgs, printOut, writeAtomically } from "./command.ts";
 import { UsageError, XliteError } from "../errors.ts";
 import {
   GUEST_BUILD_COLLECT_FLAGS,
@@ -63,15 +63,3 @@ export const command: Command = {
     return 0;
   },
 };
-
-/** Writes via a temporary file and a rename, so a failure leaves nothing half-written. */
-export async function writeAtomically(path: string, bytes: Uint8Array): Promise<void> {
-  const tmp = `${path}.dtb.tmp`;
-  try {
-    await Deno.writeFile(tmp, bytes);
-    await Deno.rename(tmp, path);
-  } catch (error) {
-    await Deno.remove(tmp).catch(() => {});
-    throw new XliteError(`${path}: cannot write: ${(error as Error).message}`);
-  }
-}

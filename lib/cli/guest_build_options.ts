@@ -6,8 +6,9 @@
  */
 import type { Args } from "../std/cli.ts";
 import { UsageError } from "../errors.ts";
-import { DEFAULT_XEN_VERSION, parseXenVersion, type XenVersion } from "../xen_version/mod.ts";
-import { DEFAULT_HOST, type HostAssumptions } from "../domain/dry_run.ts";
+import { DEFAULT_XEN_VERSION, parseXenVersion } from "../xen_version/mod.ts";
+import { DEFAULT_HOST } from "../domain/guest_plan.ts";
+import type { GuestPlanOptions } from "../domain/plan_guest.ts";
 
 /** Value flags of the guest build. */
 export const GUEST_BUILD_STRING_FLAGS = [
@@ -34,19 +35,8 @@ export const GUEST_BUILD_USAGE =
   --domain NAME=ID     resolve backend=NAME to domid ID (repeatable; a dry run has no
                        xenstore to look names up in)`;
 
-/** Parsed guest-build flags. */
-export interface GuestBuildOptions {
-  /** The Xen release to emulate (`--xen-version`). */
-  xenVersion: XenVersion;
-  /** What Xen would report for the domain. */
-  host: HostAssumptions;
-  /** Fixed rng-seed bytes (`--seed zero`), else random. */
-  rngSeed?: Uint8Array;
-  /** The guest's domid for the xenstore plan; undefined: derive it from the backends. */
-  domid?: number;
-  /** Backend domain names a dry run resolves (`--domain NAME=ID`). */
-  domains: Map<string, number>;
-}
+/** Parsed guest-build flags: what the dry run assumes (`lib/domain`'s plan options). */
+export type GuestBuildOptions = GuestPlanOptions;
 
 function integer(flag: string, text: string, min: number, max: number): number {
   if (!/^(0x[0-9a-f]+|\d+)$/i.test(text) || Number(text) < min || Number(text) > max) {

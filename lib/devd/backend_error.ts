@@ -10,7 +10,7 @@
  */
 import type { XenstoreClient } from "../xenstore/mod.ts";
 import { pathCleanup } from "../devices/remove.ts";
-import { XenbusState } from "../devices/backend_state.ts";
+import { XenbusStateClosing } from "../xenstore/mod.ts";
 
 /** Where `xenbus_dev_error` writes for the backend at `backendPath` (absolute). */
 export function backendErrorPath(backendPath: string): string {
@@ -34,7 +34,7 @@ export async function reportBackendFatal(
   await xs.transaction(async (tx) => {
     await tx.write(backendErrorPath(backendPath), `${errno} ${message}`);
     if ((await tx.tryRead(`${backendPath}/state`)) === undefined) return;
-    await tx.write(`${backendPath}/state`, String(XenbusState.Closing));
+    await tx.write(`${backendPath}/state`, String(XenbusStateClosing));
   });
 }
 

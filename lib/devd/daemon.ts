@@ -21,7 +21,12 @@
  */
 import type { XenstoreClient, XenstoreWatch } from "../xenstore/mod.ts";
 import { cAtoi } from "../devices/c_numbers.ts";
-import { XenbusState } from "../devices/backend_state.ts";
+import {
+  XenbusStateClosed,
+  XenbusStateClosing,
+  XenbusStateInitialising,
+  XenbusStateInitWait,
+} from "../xenstore/mod.ts";
 import { destroyDevice } from "../devices/remove.ts";
 import { domainPath } from "../devices/paths.ts";
 import { XliteError } from "../errors.ts";
@@ -159,8 +164,8 @@ export async function startDevd<I extends BlockImage>(options: DevdOptions<I>): 
   const writeClosed = async (path: string) => {
     await xs.transaction(async (tx) => {
       const state = await tx.tryRead(`${path}/state`);
-      if (state === undefined || cAtoi(state) === XenbusState.Closed) return;
-      await tx.write(`${path}/state`, String(XenbusState.Closed));
+      if (state === undefined || cAtoi(state) === XenbusStateClosed) return;
+      await tx.write(`${path}/state`, String(XenbusStateClosed));
     });
   };
 
@@ -207,9 +212,9 @@ export async function startDevd<I extends BlockImage>(options: DevdOptions<I>): 
           await tx.tryRead(`${path}/state`),
           await tx.tryRead(`${path}/online`),
         ];
-        if (state === undefined || cAtoi(state) !== XenbusState.Initialising) return false;
+        if (state === undefined || cAtoi(state) !== XenbusStateInitialising) return false;
         if (online !== undefined && cAtoi(online) === 0) return false;
-        await tx.write(`${path}/state`, String(XenbusState.InitWait));
+        await tx.write(`${path}/state`, String(XenbusStateInitWait));
         return true;
       });
     } catch (error) {
@@ -266,14 +271,14 @@ export async function startDevd<I extends BlockImage>(options: DevdOptions<I>): 
     const state = cAtoi(stateText);
     const offline = onlineText !== undefined && cAtoi(onlineText) === 0;
     if (entry?.status === "serving") {
-      if (state === XenbusState.Initialising && !offline) {
+      if (state === XenbusStateInitialising && !offline) {
         // the toolstack wrote the device again (remove and add in one transaction)
         teardown(entry);
         log.info(`${path}: written again; serving it afresh`, fields(entry));
         await start(entry);
         return;
       }
-      if (!offline && state !== XenbusState.Closing) return;
+      if (!offline && state !== XenbusStateClosing) return;
       teardown(entry);
       entry.status = "closed";
       await writeClosed(path);
@@ -281,7 +286,7 @@ export async function startDevd<I extends BlockImage>(options: DevdOptions<I>): 
       if (offline) await finishRemoval(entry);
       return;
     }
-    if (state === XenbusState.Initialising && !offline) {
+    if (state === XenbusStateInitialising && !offline) {
       entry ??= { path, domid: fe, devid, status: "starting" };
       disks.set(path, entry);
       reportedIdle.delete(path);

@@ -15,7 +15,8 @@
  */
 import type { XenstoreClient } from "../xenstore/mod.ts";
 import { cAtoi } from "../devices/c_numbers.ts";
-import { LIBXL_DEVICE_TIMEOUT_MS, waitForState, XenbusState } from "../devices/backend_state.ts";
+import { LIBXL_DEVICE_TIMEOUT_MS, waitForState } from "../devices/backend_state.ts";
+import { XenbusStateClosed, XenbusStateInitWait } from "../xenstore/mod.ts";
 import { LIBXL_HOTPLUG_TIMEOUT_MS, runHotplugScript } from "../devices/hotplug.ts";
 import { destroyDevice } from "../devices/remove.ts";
 import type { DeviceRef } from "../devices/types.ts";
@@ -65,7 +66,7 @@ export function createVbdHotplug(
   });
 
   const add = async (path: string, entry: Tracked) => {
-    const outcome = await waitForState(xs, `${path}/state`, XenbusState.InitWait, initTimeoutMs);
+    const outcome = await waitForState(xs, `${path}/state`, XenbusStateInitWait, initTimeoutMs);
     if (outcome !== "reached") {
       log.error(
         `${path}: unable to add device (backend state 2 ${outcome})`,
@@ -110,7 +111,7 @@ export function createVbdHotplug(
       // libxl skips events until both nodes exist
       if (state === undefined || online === undefined) return;
       const entry = tracked.get(path);
-      const closed = cAtoi(state) === XenbusState.Closed;
+      const closed = cAtoi(state) === XenbusStateClosed;
       if (entry === undefined) {
         if (closed) return; // spurious: already disconnected or never attached
         const fresh: Tracked = { device, adding: Promise.resolve(), added: false };

@@ -7,8 +7,7 @@
  */
 import type { DomainConfig, VirtioDevice } from "../config/types.ts";
 import type { DiskSpec } from "../disk/types.ts";
-import { setDiskDefaults, vdevToDevid } from "../disk/mod.ts";
-import { XliteError } from "../errors.ts";
+import { vdevToDevid } from "../disk/mod.ts";
 import {
   nodesAfter,
   sanitiseValue,
@@ -22,7 +21,7 @@ import { diskBackendEntries, diskFrontendEntries } from "./disk.ts";
 import { DeviceError } from "./errors.ts";
 import { devicePaths } from "./paths.ts";
 import type { DevicePaths, DeviceRef, KeyValue } from "./types.ts";
-import { virtioBackendEntries, virtioFrontendEntries, virtioGrantUsage } from "./virtio.ts";
+import { virtioBackendEntries, virtioFrontendEntries } from "./virtio.ts";
 
 /** Everything needed to add one device, computed without touching xenstore. */
 export interface DeviceAddPlan {
@@ -103,6 +102,23 @@ function checkRelease(kind: DeviceKind, release: XenVersion, domid: number): voi
   }
 }
 
+/** The plan of one device add: its paths and `genericAddOps` over its keys. */
+function addPlan(
+  kind: DeviceKind,
+  device: DeviceRef,
+  backendEntries: KeyValue[],
+  frontendEntries: KeyValue[],
+): DeviceAddPlan {
+  return {
+    kind,
+    device,
+    paths: devicePaths(device),
+    backendEntries,
+    frontendEntries,
+    ops: genericAddOps(device, backendEntries, frontendEntries),
+  };
+}
+
 /**
  * `libxl__device_from_disk`: which device a disk is, from its vdev (spec §1.9) and its
  * chosen backend (spec §2.4). Throws {@linkcode DeviceError} `ERROR_INVAL` for a bad vdev or
@@ -143,16 +159,12 @@ export function planDiskAdd(
   const device = diskDeviceRef(disk, domid);
   const kind = diskKindFor(disk.backend)!;
   checkRelease(kind, release, domid);
-  const backendEntries = diskBackendEntries(disk, kind, domid, release);
-  const frontendEntries = diskFrontendEntries(disk, device.devid);
-  return {
+  return addPlan(
     kind,
     device,
-    paths: devicePaths(device),
-    backendEntries,
-    frontendEntries,
-    ops: genericAddOps(device, backendEntries, frontendEntries),
-  };
+    diskBackendEntries(disk, kind, domid, release),
+    diskFrontendEntries(disk, device.devid),
+  );
 }
 
 /** The plan for adding a generic virtio device (backend domid resolved; spec §2.9). */
@@ -170,16 +182,7 @@ export function planVirtioAdd(
     kind: kind.kind,
     backendKind: kind.backendKind,
   };
-  const backendEntries = virtioBackendEntries(virtio, domid);
-  const frontendEntries = virtioFrontendEntries(virtio);
-  return {
-    kind,
-    device,
-    paths: devicePaths(device),
-    backendEntries,
-    frontendEntries,
-    ops: genericAddOps(device, backendEntries, frontendEntries),
-  };
+  return addPlan(kind, device, virtioBackendEntries(virtio, domid), virtioFrontendEntries(virtio));
 }
 
 /** Options for {@linkcode planDomainDeviceWrites}. */
@@ -189,28 +192,13 @@ export interface DomainPlanOptions extends PlanOptions {
    * the domid Xen gives the first guest after boot.
    */
   domid?: number;
-  /**
-   * Resolves a `backend=` domain name to a domid (libxl asks xenstore). The default accepts
-   * only all-digit names, since a dry run has no xenstore to ask.
-   */
-  resolveDomain?: (name: string) => number;
-  /** How a disk target is stat'ed for backend selection (default: the real file system). */
-  statTarget?: (path: string) => "block" | "file" | "other" | "missing";
-}
-
-/** The default backend resolver of a dry run: `libxl_domain_qualifier_to_domid` for digits. */
-function resolveDigitsOnly(name: string): number {
-  if (/^\d*$/.test(name)) return name === "" ? 0 : Number(name);
-  throw new XliteError(
-    `backend domain '${name}': a dry run cannot look domain names up; give its domid`,
-  );
 }
 
 /**
- * Every device add `xl create` performs for `config`'s disks and then its generic virtio
- * devices (spec §2.8 steps 5–6), as plans. Disks get libxl's creation-time defaults
- * (hotplug=false); generic virtio devices are skipped before Xen 4.18, whose xl ignores
- * `virtio=`.
+ * Every device add `xl create` performs for a prepared config (backends resolved, disk
+ * defaults set: `lib/domain`'s `prepareGuest`), its disks and then its generic virtio
+ * devices (spec §2.8 steps 5–6), as plans. Generic virtio devices are skipped before Xen
+ * 4.18, whose xl ignores `virtio=`.
  */
 export function planDomainDevices(
   config: DomainConfig,
@@ -218,21 +206,9 @@ export function planDomainDevices(
 ): DeviceAddPlan[] {
   const domid = options.domid ?? 1;
   const release = options.release ?? DEFAULT_XEN_VERSION;
-  const resolve = options.resolveDomain ?? resolveDigitsOnly;
-  const plans: DeviceAddPlan[] = [];
-  for (const parsed of config.disks) {
-    const disk = structuredClone(parsed);
-    if (disk.backendDomname !== undefined) disk.backendDomid = resolve(disk.backendDomname);
-    const defaulted = setDiskDefaults(disk, { hotplug: false, statTarget: options.statTarget });
-    plans.push(planDiskAdd(defaulted, domid, { release }));
-  }
+  const plans = config.disks.map((disk) => planDiskAdd(disk, domid, { release }));
   if (compareXenVersion(release, deviceKind("virtio")!.since) >= 0) {
-    for (const parsed of config.virtios) {
-      const virtio = structuredClone(parsed);
-      if (virtio.backendDomname !== undefined) virtio.backendDomid = resolve(virtio.backendDomname);
-      virtio.grantUsage = virtioGrantUsage(virtio);
-      plans.push(planVirtioAdd(virtio, domid, { release }));
-    }
+    for (const virtio of config.virtios) plans.push(planVirtioAdd(virtio, domid, { release }));
   }
   return plans;
 }

@@ -23,7 +23,7 @@ import { XC_PAGE_SIZE } from "./domctl.ts";
 import { errnoName, XenCallError } from "./errors.ts";
 import { FOREIGNMEMORY_SONAMES, FOREIGNMEMORY_SYMBOLS } from "./foreign_memory.ts";
 import { lastErrno, openLibrary, requirePrivcmd } from "./library.ts";
-import { XENCTRL_SONAMES } from "./xenctrl.ts";
+import { openXcInterface, XC_INTERFACE_SYMBOLS, XENCTRL_SONAMES } from "./xenctrl.ts";
 
 /** libxenguest names tried in order. */
 export const XENGUEST_SONAMES = ["libxenguest.so.4.17", "libxenguest.so"];
@@ -50,8 +50,7 @@ export const XEN_DOMCTL_SIZE = 144;
 export const XEN_DOMCTL_VUART_TYPE_VPL011 = 0;
 
 const XC = {
-  xc_interface_open: { parameters: ["pointer", "pointer", "u32"], result: "pointer" },
-  xc_interface_close: { parameters: ["pointer"], result: "i32" },
+  ...XC_INTERFACE_SYMBOLS,
   xc_domain_create: { parameters: ["pointer", "buffer", "buffer"], result: "i32" },
   xc_domain_max_vcpus: { parameters: ["pointer", "u32", "u32"], result: "i32" },
   xc_domain_setmaxmem: { parameters: ["pointer", "u32", "u64"], result: "i32" },
@@ -151,12 +150,7 @@ export function openDomainBuilder(): DomainBuilder {
     closeAll();
     throw error;
   }
-  const xch = xc.symbols.xc_interface_open(null, null, 0);
-  if (xch === null) {
-    const errno = errnoName(lastErrno());
-    closeAll();
-    throw new XenCallError("xc_interface_open", "opening the Xen control interface", errno);
-  }
+  const xch = openXcInterface(xc.symbols, closeAll);
   const fmem = fm.symbols.xenforeignmemory_open(null, 0);
   if (fmem === null) {
     const errno = errnoName(lastErrno());

@@ -13,3 +13,4 @@ export * from "./xenctrl.ts";
 export * from "./foreign_memory.ts";
 export * from "./create_domain_config.ts";
 export * from "./domain_builder.ts";
+export * from "./zlib.ts";

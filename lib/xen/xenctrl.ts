@@ -23,9 +23,31 @@ import { lastErrno, openLibrary, requirePrivcmd } from "./library.ts";
 /** Library names tried in order (Debian's Xen 4.17 first). */
 export const XENCTRL_SONAMES = ["libxenctrl.so.4.17", "libxenctrl.so"];
 
-const SYMBOLS = {
+/** `xc_interface_open` / `xc_interface_close`: the handle every libxenctrl call takes. */
+export const XC_INTERFACE_SYMBOLS = {
   xc_interface_open: { parameters: ["pointer", "pointer", "u32"], result: "pointer" },
   xc_interface_close: { parameters: ["pointer"], result: "i32" },
+} as const satisfies Deno.ForeignLibraryInterface;
+
+/**
+ * `xc_interface_open(NULL, NULL, 0)` on a loaded libxenctrl. On failure `release` runs (after
+ * `errno` is read) and a `XenCallError` names the errno.
+ */
+export function openXcInterface(
+  symbols: Deno.DynamicLibrary<typeof XC_INTERFACE_SYMBOLS>["symbols"],
+  release: () => void,
+): Deno.PointerObject {
+  const xch = symbols.xc_interface_open(null, null, 0);
+  if (xch === null) {
+    const errno = errnoName(lastErrno());
+    release();
+    throw new XenCallError("xc_interface_open", "opening the Xen control interface", errno);
+  }
+  return xch;
+}
+
+const SYMBOLS = {
+  ...XC_INTERFACE_SYMBOLS,
   xc_domain_getinfolist: { parameters: ["pointer", "u32", "u32", "buffer"], result: "i32" },
   xc_domain_pause: { parameters: ["pointer", "u32"], result: "i32" },
   xc_domain_unpause: { parameters: ["pointer", "u32"], result: "i32" },
@@ -67,12 +89,7 @@ const BATCH = 1024;
 export function openXenCtrl(): XenCtrl {
   requirePrivcmd();
   const lib = openLibrary(XENCTRL_SONAMES, SYMBOLS);
-  const xch = lib.symbols.xc_interface_open(null, null, 0);
-  if (xch === null) {
-    const errno = errnoName(lastErrno());
-    lib.close();
-    throw new XenCallError("xc_interface_open", "opening the Xen control interface", errno);
-  }
+  const xch = openXcInterface(lib.symbols, () => lib.close());
   const size = getdomaininfoSize();
   const check = (rc: number, call: string, what: string) => {
     if (rc < 0) throw new XenCallError(call, what, errnoName(lastErrno()));

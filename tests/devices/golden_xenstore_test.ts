@@ -5,8 +5,7 @@
  * permissions — apart from what the running backend and hotplug script changed afterwards.
  */
 import { assert, assertEquals } from "../support/assert.ts";
-import { readDomainConfig } from "../../lib/config/domain_config.ts";
-import { prepareArmConfig } from "../../lib/virtio/mod.ts";
+import { prepareGuest } from "../../lib/domain/mod.ts";
 import { planDomainDeviceWrites } from "../../lib/devices/mod.ts";
 import type { Tree } from "./helpers.ts";
 
@@ -42,17 +41,12 @@ for (const name of ["disks", "virtio-grant"]) {
   Deno.test(`golden ${name}: the planned device nodes are the ones real xl 4.17 wrote`, async () => {
     const golden = readGolden(name);
     const release = { major: 4, minor: 17 };
-    const config = await readDomainConfig(`${GOLDEN}cfg/${name}.cfg`, { xenVersion: release });
-    for (const disk of config.disks) {
-      if (disk.backendDomname !== undefined) disk.backendDomid = DOMAINS[disk.backendDomname];
-    }
-    prepareArmConfig(config, release); // virtio-mmio base/irq, as libxl allocates them
-    const writes = planDomainDeviceWrites(config, {
-      domid: golden.domid,
-      release,
-      resolveDomain: (n) => DOMAINS[n],
+    const { config } = await prepareGuest(`${GOLDEN}cfg/${name}.cfg`, {
+      xenVersion: release,
+      resolveBackend: (n) => Promise.resolve(DOMAINS[n]),
       statTarget: () => "file", // the golden host's /tmp/d*.img were image files
     });
+    const writes = planDomainDeviceWrites(config, { domid: golden.domid, release });
     assert(writes.length > 0);
     const planned: Tree = {};
     for (const w of writes) {

@@ -70,7 +70,8 @@ function specExample(target: string): DomainConfig {
     irq: 34,
     base: 0x2000200n,
   };
-  return domain([disk], [i2c]);
+  // Prepared as lib/domain's prepareGuest leaves it: the disk's creation-time defaults set.
+  return domain([setDiskDefaults(disk, { hotplug: false })], [i2c]);
 }
 
 /** spec §2.5's illustrative tree, for guest `domid`, Xen 4.19+ (grant_usage present). */

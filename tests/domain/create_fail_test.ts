@@ -5,8 +5,9 @@
  * runs the same faults on real Xen) — and the fake fault injection's step names.
  */
 import { assertEquals, assertRejects, assertStringIncludes } from "../support/assert.ts";
-import { CREATE_STEPS, createDomain, FakeInjectedFault } from "../../lib/domain/create.ts";
-import type { CreateContext } from "../../lib/domain/create.ts";
+import { CREATE_STEPS, createDomain, FakeInjectedFault } from "../../lib/domain/mod.ts";
+import type { CreateContext } from "../../lib/domain/mod.ts";
+import { XenCallError } from "../../lib/xen/mod.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
@@ -89,4 +90,42 @@ Deno.test("fake fault injection: named as a fake, one per build step", () => {
   assertEquals(new FakeInjectedFault("populate").message.includes("fault injected"), true);
   assertEquals(new Set(CREATE_STEPS).size, CREATE_STEPS.length);
   assertEquals(CREATE_STEPS[0], "domain_create");
+});
+
+Deno.test("create: maxmem > memory is refused before any hypercall, with Arm's reason", async () => {
+  await withCfg(base("maxmem = 256"), async (cfg) => {
+    const calls: string[] = [];
+    const error = await assertRejects(() => createDomain(recordingFakeContext(calls), cfg));
+    assertEquals(
+      error.message,
+      `${cfg}: maxmem (256 MiB) > memory (128 MiB): Xen on Arm populates all of maxmem at ` +
+        "build time but caps the guest at memory + 1 MiB, so the build cannot succeed " +
+        '(xl: "can\'t allocate low memory for domain"); set maxmem = memory',
+    );
+    assertEquals(calls, []);
+  });
+});
+
+Deno.test("create: Xen's ENODEV for gic_version = \"v2\" says the host's GIC cannot do it", async () => {
+  await withCfg(base('gic_version = "v2"'), async (cfg) => {
+    const calls: string[] = [];
+    const ctx = recordingFakeContext(calls);
+    // A fake Xen answering as a GICv3 host without GICv2 compatibility does (the testbed's).
+    ctx.builder = new Proxy(ctx.builder, {
+      get(target, prop) {
+        if (prop !== "createDomain") return Reflect.get(target, prop);
+        return () => {
+          calls.push("builder.createDomain");
+          throw new XenCallError("xc_domain_create", "creating the domain", "ENODEV");
+        };
+      },
+    });
+    const error = await assertRejects(() => createDomain(ctx, cfg));
+    assertEquals(
+      error.message,
+      'gic_version = "v2": the host\'s GIC cannot give the guest a GICv2 ' +
+        '(xc_domain_create: ENODEV); use gic_version = "default"',
+    );
+    assertEquals(calls, ["builder.createDomain"]);
+  });
 });

@@ -12,7 +12,7 @@ import {
   XEN_DOMCTL_CDF_hvm,
 } from "../../lib/xen/create_domain_config.ts";
 import { arm64BootContext, VCPU_GUEST_CONTEXT } from "../../lib/domain/arm_boot.ts";
-import { populateExtents, requiredShadowKb } from "../../lib/domain/create.ts";
+import { populateExtents, requiredShadowKb } from "../../lib/domain/build_domain.ts";
 
 const PEER = new URL("../../.build/xen-structs/xen-structs", import.meta.url).pathname;
 const BUILD = new URL("../native/xen-structs/build.sh", import.meta.url).pathname;

@@ -20,7 +20,7 @@ import {
 } from "../support/xenstored.ts";
 import { openXenstore, type XenstoreClient } from "../../lib/xenstore/mod.ts";
 import { parseDomainConfig, readDomainConfig } from "../../lib/config/domain_config.ts";
-import { prepareArmConfig } from "../../lib/virtio/mod.ts";
+import { prepareGuest } from "../../lib/domain/mod.ts";
 import { planDomainDevices, writeDevice } from "../../lib/devices/mod.ts";
 import {
   domainXenstoreNodes,
@@ -192,9 +192,13 @@ function daemonTest(
   }
 }
 
+/** A golden config as `prepareGuest` leaves it (the golden host's disk images were files). */
 async function goldenConfig(name: string): Promise<DomainConfig> {
-  const config = await readDomainConfig(`${GOLDEN}cfg/${name}.cfg`, { xenVersion: RELEASE });
-  prepareArmConfig(config, RELEASE);
+  const { config } = await prepareGuest(`${GOLDEN}cfg/${name}.cfg`, {
+    xenVersion: RELEASE,
+    resolveBackend: (n) => Promise.resolve(DRIVER_DOMAINS[n]),
+    statTarget: () => "file",
+  });
   return config;
 }
 
@@ -210,12 +214,7 @@ for (const name of ["plain", "vuart", "gicv2", "disks", "virtio-grant", "virtio-
         }
       }
       await writeDomainXenstore(xs, { ...builderValues(g), config });
-      const plans = planDomainDevices(config, {
-        domid: g.domid,
-        release: RELEASE,
-        resolveDomain: (n) => DRIVER_DOMAINS[n],
-        statTarget: () => "file", // the golden host's /tmp/d*.img were image files
-      });
+      const plans = planDomainDevices(config, { domid: g.domid, release: RELEASE });
       for (const plan of plans) await writeDevice(xs, plan);
       assert(g.sections.size >= 4);
       for (const [root, golden] of g.sections) {
@@ -289,7 +288,7 @@ daemonTest(
     const values = builderValues(g);
     await writeDomainXenstore(xs, { ...values, config });
     for (
-      const plan of planDomainDevices(config, { domid: g.domid, statTarget: () => "file" })
+      const plan of planDomainDevices(config, { domid: g.domid })
     ) await writeDevice(xs, plan);
     assertEquals(await xs.isDomainIntroduced(g.domid), false);
     await introduceDomain(xs, g.domid, values.storeRingPfn, values.storePort);

@@ -16,8 +16,7 @@ xdeno() {
 # The comparison, in one deno run for all guests (deno starts slowly under TCG).
 cat > $T/compare.ts <<'EOTS'
 import { nodesAfter, openXenstore, type XenstoreClient } from "/mnt/xlite/lib/xenstore/mod.ts";
-import { readDomainConfig } from "/mnt/xlite/lib/config/domain_config.ts";
-import { prepareArmConfig } from "/mnt/xlite/lib/virtio/mod.ts";
+import { prepareGuest, xenstoreResolver } from "/mnt/xlite/lib/domain/prepare_guest.ts";
 import { planDomainDevices } from "/mnt/xlite/lib/devices/mod.ts";
 import { domainXenstoreNodes } from "/mnt/xlite/lib/domain/domain_xenstore.ts";
 
@@ -48,8 +47,11 @@ for (const arg of Deno.args) {
   const dom = `/local/domain/${domid}`;
   const uuid = (await xs.read(`${dom}/vm`)).slice("/vm/".length);
   const at = (k: string) => xs.tryRead(`${dom}/${k}`);
-  const config = await readDomainConfig(cfg, { xenVersion: { major: 4, minor: 17 } });
-  prepareArmConfig(config, { major: 4, minor: 17 });
+  // The config as xlite create prepares it (backends, virtio-mmio, disk defaults).
+  const { config } = await prepareGuest(cfg, {
+    xenVersion: { major: 4, minor: 17 },
+    resolveBackend: xenstoreResolver(xs),
+  });
   const vuartPort = await at("vuart/0/port");
   const planned = domainXenstoreNodes({
     domid, name, uuid, config,

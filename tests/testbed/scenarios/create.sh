@@ -85,6 +85,10 @@ fails() {
 guest_cfg f1 $T/f1.cfg
 fails missing-kernel "kernel /nonexistent/Image: cannot read" xlite create -q $T/f1.cfg 'kernel="/nonexistent/Image"'
 fails low-memory "memory" xlite create -q $T/f1.cfg memory=16
+fails maxmem "maxmem (256 MiB) > memory (128 MiB): Xen on Arm populates all of maxmem" xlite create -q $T/f1.cfg maxmem=256
+if [ "$GIC" = 3 ]; then
+  fails gic-v2 "gic_version = \"v2\": the host's GIC cannot give the guest a GICv2" xlite create -q $T/f1.cfg 'gic_version="v2"'
+fi
 guest_cfg f12 $T/f12.cfg
 printf "disk = [ " >> $T/f12.cfg
 for l in a b c d e f g h i j k l; do printf "'/tmp/cr/v.img,raw,xvd$l,rw,specification=virtio', " >> $T/f12.cfg; done
