@@ -54,7 +54,10 @@ const SHUTDOWN_ACTIONS: readonly ShutdownAction[] = [
   "soft-reset",
 ];
 
-/** Keys xlite reads (the rest of xl's keys are accepted and ignored, with a warning). */
+/**
+ * Keys xlite reads (the rest of xl's keys are accepted and ignored, with a warning). `vif` is
+ * read and carried but not in here: until xlite has networking, its guests get no NIC.
+ */
 const USED_KEYS = new Set([
   "name",
   "type",
@@ -71,7 +74,6 @@ const USED_KEYS = new Set([
   "root",
   "disk",
   "virtio",
-  "vif",
   "gic_version",
   "nr_spis",
   "tee",
@@ -115,14 +117,20 @@ export function parseDomainConfig(
   const warnings: string[] = [];
 
   const used = new Set(USED_KEYS);
-  if (!atLeast(version, 4, 18)) used.delete("virtio"); // xl 4.17 has no `virtio=`
-  if (!atLeast(version, 4, 19)) used.delete("nr_spis"); // nor `nr_spis=` before 4.19
+  const since = new Map<string, string>();
+  if (!atLeast(version, 4, 18)) since.set("virtio", "4.18"); // xl 4.17 has no `virtio=`
+  if (!atLeast(version, 4, 19)) since.set("nr_spis", "4.19"); // nor `nr_spis=` before 4.19
+  for (const key of since.keys()) used.delete(key);
   const seen = new Set<string>();
   for (const { name } of cfg.settings) {
     if (seen.has(name) || used.has(name)) continue;
     seen.add(name);
     warnings.push(
-      KNOWN_XL_KEYS.has(name)
+      since.has(name)
+        ? `${source}: warning: \`${name}' needs Xen ${
+          since.get(name)
+        } or later (emulating Xen ${version.major}.${version.minor}); ignored`
+        : KNOWN_XL_KEYS.has(name)
         ? `${source}: warning: \`${name}' is not supported by xlite (Arm guests); ignored`
         : `${source}: warning: unknown option \`${name}'; ignored`,
     );
@@ -223,7 +231,8 @@ export function parseDomainConfig(
   let tee: DomainConfig["tee"] = "none";
   if (teeText !== undefined) {
     const value = teeText.toLowerCase();
-    const known = atLeast(version, 4, 19) ? ["none", "optee", "ffa"] : ["none", "optee"];
+    // libxl_types.idl: `ffa` joined libxl_tee_type in Xen 4.18.
+    const known = atLeast(version, 4, 18) ? ["none", "optee", "ffa"] : ["none", "optee"];
     if (!known.includes(value)) throw new DomainConfigError(`Unknown tee "${teeText}" specified`);
     tee = value as DomainConfig["tee"];
   }
