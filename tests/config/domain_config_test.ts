@@ -13,6 +13,8 @@ import {
   XlCfgError,
 } from "../../lib/config/mod.ts";
 import { DiskSpecError } from "../../lib/disk/mod.ts";
+import { DOMAIN_KEYS } from "../../lib/config/domain_config.ts";
+import { KNOWN_XL_KEYS } from "../../lib/config/xl_keys.ts";
 
 const V417 = { major: 4, minor: 17 };
 const V418 = { major: 4, minor: 18 };
@@ -161,6 +163,17 @@ Deno.test("vif is carried but warned about: xlite gives guests no network yet", 
   assertEquals(config.warnings, [
     "vm.cfg: warning: `vif' is not supported by xlite (Arm guests); ignored",
   ]);
+});
+
+Deno.test("the key table: xl keys only, each once, none newer than the Xen xlite knows", () => {
+  const keys = DOMAIN_KEYS.map((row) => row.key);
+  assertEquals(keys.filter((key) => !KNOWN_XL_KEYS.has(key)), []);
+  assertEquals(new Set(keys).size, keys.length);
+  assertEquals(DOMAIN_KEYS.filter((row) => row.ignored).map((row) => row.key), ["vif"]);
+  assertEquals(
+    DOMAIN_KEYS.filter((row) => row.since.minor > 17).map((row) => `${row.key} ${row.since.minor}`),
+    ["nr_spis 19", "virtio 18"],
+  );
 });
 
 Deno.test("vpmu and llc_colors are xl keys, warned as unsupported rather than unknown", () => {
