@@ -53,11 +53,14 @@ export function textToByteString(text: string): string {
   return toByteString(text).bytes;
 }
 
+/** Decodes UTF-8, invalid sequences to U+FFFD (one decoder: making one costs more than a use). */
+const utf8Decoder = new TextDecoder();
+
 /** Turns a byte string holding UTF-8 back into text (invalid sequences become U+FFFD). */
 export function byteStringToText(bytes: string): string {
   // deno-lint-ignore no-control-regex
   if (/^[\x00-\x7f]*$/.test(bytes)) return bytes;
   const buf = new Uint8Array(bytes.length);
   for (let i = 0; i < bytes.length; i++) buf[i] = bytes.charCodeAt(i);
-  return new TextDecoder().decode(buf);
+  return utf8Decoder.decode(buf);
 }

@@ -355,14 +355,11 @@ export function readXlCfgBytes(src: string, source: string): XlCfgReadResult {
       }
       rule = REDUCE[stateNumber * TOKENS + lookahead];
       if (rule === 0) {
-        const state = STATES[stateNumber];
         // Syntax error: report (unless recovering), then bison's `error` recovery.
         if (errStatus === 0) {
-          const expected = expectedTokens(state);
-          let message = `syntax error, unexpected ${TOKEN_NAMES[lookahead as TokKind]}`;
-          if (expected.length > 0 && expected.length < 5) {
-            message += ", expecting " + expected.map((t) => TOKEN_NAMES[t]).join(" or ");
-          }
+          const message = `syntax error, unexpected ${TOKEN_NAMES[lookahead as TokKind]}${
+            EXPECTING[stateNumber]
+          }`;
           run.yyerror(lookaheadLine, message);
         } else if (errStatus === 3) {
           if (lookahead === Tok.END) break parse;
@@ -408,3 +405,11 @@ function expectedTokens(state: State): TokKind[] {
   if (state.accept) kinds.add(Tok.END);
   return [...kinds].sort((a, b) => a - b);
 }
+
+/** Per state, the `, expecting ...` part of bison's verbose message (none for 5 or more). */
+const EXPECTING: readonly string[] = STATES.map((state) => {
+  const expected = expectedTokens(state);
+  return expected.length > 0 && expected.length < 5
+    ? ", expecting " + expected.map((t) => TOKEN_NAMES[t]).join(" or ")
+    : "";
+});
