@@ -20,7 +20,6 @@
  *
  * @module
  */
-import { XliteError } from "../errors.ts";
 import {
   atLeast,
   DEFAULT_XEN_VERSION,
@@ -29,14 +28,15 @@ import {
 } from "../arm/xen_version.ts";
 import { parseDiskSpecs } from "../disk/mod.ts";
 import type { DiskSpec } from "../disk/types.ts";
-import type { DomainConfig } from "./types.ts";
-import { parseXlCfg } from "./xl_cfg.ts";
+import type { DomainConfig, ShutdownAction } from "./types.ts";
+import { parseXlCfg, readConfigText } from "./xl_cfg.ts";
 import { parseVirtioSpec } from "./virtio_spec.ts";
 import { KNOWN_XL_KEYS } from "./xl_keys.ts";
 import { ConfigReader } from "./config_reader.ts";
 import { DomainConfigError } from "./domain_config_error.ts";
 import {
   joinCmdline,
+  libxlEnum,
   parseIomem,
   parseIrq,
   parseVif,
@@ -183,39 +183,18 @@ export const DOMAIN_KEYS: readonly DomainKey[] = [
     read: (r, d) => {
       const text = r.string("vuart");
       if (text === undefined) return;
-      const value = text.toLowerCase();
-      if (value !== "sbsa_uart" && value !== "unknown") {
+      const value = libxlEnum(text, ["unknown", "sbsa_uart"]);
+      if (value === undefined) {
         throw new DomainConfigError(`ERROR: invalid value "${text}" for "vuart"`);
       }
-      if (value === "sbsa_uart") d.vuart = "sbsa_uart";
+      if (value === "sbsa_uart") d.vuart = value;
     },
   },
-  {
-    key: "on_poweroff",
-    since: XEN_4_17,
-    read: (r, d) =>
-      d.onPoweroff = shutdownAction("on_poweroff", r.string("on_poweroff"), "destroy"),
-  },
-  {
-    key: "on_reboot",
-    since: XEN_4_17,
-    read: (r, d) => d.onReboot = shutdownAction("on_reboot", r.string("on_reboot"), "restart"),
-  },
-  {
-    key: "on_watchdog",
-    since: XEN_4_17,
-    read: (r) => shutdownAction("on_watchdog", r.string("on_watchdog"), "destroy"),
-  },
-  {
-    key: "on_crash",
-    since: XEN_4_17,
-    read: (r, d) => d.onCrash = shutdownAction("on_crash", r.string("on_crash"), "destroy"),
-  },
-  {
-    key: "on_soft_reset",
-    since: XEN_4_17,
-    read: (r) => shutdownAction("on_soft_reset", r.string("on_soft_reset"), "soft-reset"),
-  },
+  onShutdown("on_poweroff", "destroy", "onPoweroff"),
+  onShutdown("on_reboot", "restart", "onReboot"),
+  onShutdown("on_watchdog", "destroy"),
+  onShutdown("on_crash", "destroy", "onCrash"),
+  onShutdown("on_soft_reset", "soft-reset"),
   {
     key: "dtdev",
     since: XEN_4_17,
@@ -264,11 +243,10 @@ export const DOMAIN_KEYS: readonly DomainKey[] = [
     read: (r, d) => {
       const text = r.string("gic_version");
       if (text === undefined) return;
-      const value = text.toLowerCase();
-      if (value !== "default" && value !== "v2" && value !== "v3") {
+      d.gicVersion = libxlEnum(text, ["default", "v2", "v3"]);
+      if (d.gicVersion === undefined) {
         throw new DomainConfigError(`Unknown gic_version "${text}" specified`);
       }
-      d.gicVersion = value;
     },
   },
   {
@@ -282,10 +260,9 @@ export const DOMAIN_KEYS: readonly DomainKey[] = [
     read: (r, d) => {
       const text = r.string("tee");
       if (text === undefined) return;
-      const value = text.toLowerCase();
-      const tee = TEE_TYPES.find((t) => t.name === value && supports(d.version, t.since));
-      if (tee === undefined) throw new DomainConfigError(`Unknown tee "${text}" specified`);
-      d.tee = tee.name;
+      const known = TEE_TYPES.filter((t) => supports(d.version, t.since)).map((t) => t.name);
+      d.tee = libxlEnum(text, known);
+      if (d.tee === undefined) throw new DomainConfigError(`Unknown tee "${text}" specified`);
     },
   },
   {
@@ -295,6 +272,25 @@ export const DOMAIN_KEYS: readonly DomainKey[] = [
       d.virtios = r.leadingStrings("virtio").map((item, devid) => parseVirtioSpec(item, devid)),
   },
 ];
+
+/**
+ * The row of an `on_*` key: one of xl's action names, `fallback` when unset; kept in `field`
+ * where the guest's config has one (xl checks the others too).
+ */
+function onShutdown(
+  key: string,
+  fallback: ShutdownAction,
+  field?: "onPoweroff" | "onReboot" | "onCrash",
+): DomainKey {
+  return {
+    key,
+    since: XEN_4_17,
+    read: (r, d) => {
+      const action = shutdownAction(key, r.string(key), fallback);
+      if (field !== undefined) d[field] = action;
+    },
+  };
+}
 
 /** True when `version`'s xl has what came in `since`. */
 function supports(version: XenVersion, since: XenVersion): boolean {
@@ -306,12 +302,7 @@ export async function readDomainConfig(
   path: string,
   options: Omit<ParseDomainConfigOptions, "source"> & { source?: string } = {},
 ): Promise<DomainConfig> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    throw new XliteError(`Failed to read config file: ${path}: ${(error as Error).message}`);
-  }
+  const text = await readConfigText(path);
   return parseDomainConfig(text, { ...options, source: options.source ?? path });
 }
 

@@ -116,13 +116,17 @@ export async function parseXlCfgFile(
   path: string,
   options: Partial<ParseXlCfgOptions> = {},
 ): Promise<XlConfig> {
-  let text: string;
+  const text = await readConfigText(path);
+  return parseXlCfg(text, { source: options.source ?? path, overrides: options.overrides });
+}
+
+/** The text of config file `path`; a file that cannot be read is an error naming it. */
+export async function readConfigText(path: string): Promise<string> {
   try {
-    text = await Deno.readTextFile(path);
+    return await Deno.readTextFile(path);
   } catch (error) {
     throw new XliteError(`Failed to read config file: ${path}: ${(error as Error).message}`);
   }
-  return parseXlCfg(text, { source: options.source ?? path, overrides: options.overrides });
 }
 
 // ---- Getters (libxlu_cfg.c), returning libxlutil's warning instead of printing it ----

@@ -1,6 +1,6 @@
 /**
  * How xl reads single values of a domain config (tools/xl/xl_parse.c): prefix-matched
- * words, shutdown actions, `irqs` and `iomem` items, `vif` items, and `parse_cmdline`.
+ * words, libxl's enum names, shutdown actions, `irqs` and `iomem` items, `vif` items, and `parse_cmdline`.
  * Each refuses with xl's own text.
  *
  * @module
@@ -22,6 +22,12 @@ const SHUTDOWN_ACTIONS: readonly ShutdownAction[] = [
 /** xl's `!strncmp(buf, word, strlen(buf))`: the first word `text` is a prefix of. */
 export function prefixOf(text: string, words: string[]): string | undefined {
   return words.find((word) => word.startsWith(text));
+}
+
+/** libxl's `<enum>_from_string`: the name `text` spells, ignoring case (strcasecmp). */
+export function libxlEnum<T extends string>(text: string, names: readonly T[]): T | undefined {
+  const lower = text.toLowerCase();
+  return names.find((name) => name === lower);
 }
 
 /** The `on_*` action `value` of `key`, or `fallback` when unset. */
