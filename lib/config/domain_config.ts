@@ -273,6 +273,11 @@ export const DOMAIN_KEYS: readonly DomainKey[] = [
   },
 ];
 
+/** The rows of {@linkcode DOMAIN_KEYS} by key. */
+const ROW_OF_KEY: ReadonlyMap<string, DomainKey> = new Map(
+  DOMAIN_KEYS.map((row) => [row.key, row]),
+);
+
 /**
  * The row of an `on_*` key: one of xl's action names, `fallback` when unset; kept in `field`
  * where the guest's config has one (xl checks the others too).
@@ -364,10 +369,9 @@ export function parseDomainConfig(
  * Xen followed, an xl key xlite ignores, or a key xl does not know.
  */
 function warnAboutKeys(names: string[], d: DomainDraft): void {
-  const rows = new Map(DOMAIN_KEYS.map((row) => [row.key, row]));
   const seen = new Set<string>();
   for (const name of names) {
-    const row = rows.get(name);
+    const row = ROW_OF_KEY.get(name);
     const newer = row !== undefined && !supports(d.version, row.since);
     if (seen.has(name) || (row !== undefined && !row.ignored && !newer)) continue;
     seen.add(name);
