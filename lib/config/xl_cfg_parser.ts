@@ -3,7 +3,9 @@
  * (`tools/libs/util/libxlu_cfg_y.y`), with bison's default reductions, its `error NEWLINE`
  * recovery and its verbose messages, and the semantic actions of `libxlu_cfg.c`
  * (`xlu__cfg_set_store`, `+=` concatenation, `xlu__cfg_yyerror`'s line arithmetic). What it
- * reports is byte-for-byte what `xlu_cfg_readdata` writes to its report stream.
+ * reports is byte-for-byte what `xlu_cfg_readdata` writes to its report stream. `readXlCfg`
+ * runs it on the configs the direct descent of `xl_cfg_valid.ts` gives up on (those with an
+ * error); the two agree on every other config (tests/config/xl_cfg_valid_test.ts).
  *
  * Grammar (rule numbers used below):
  * ```
