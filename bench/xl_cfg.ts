@@ -1,7 +1,9 @@
 /**
  * xl.cfg parsing throughput: xlite's reader beside Debian's libxlutil
  * (`bench/native/xl_cfg`, xlu_cfg_readdata) on the same corpora, in one run, with the
- * ratio; then parseDomainConfig (reader + xl's rules + disks + virtio) on its own.
+ * ratio; then parseDomainConfig (reader + xl's rules + disks + virtio) on its own. A valid
+ * config takes the reader's direct descent; one with errors is read again by the LALR
+ * automaton for bison's report, so the mixed and mostly-bad corpora measure that path.
  *
  *   deno run -A bench/xl_cfg.ts [--seconds 2]
  *

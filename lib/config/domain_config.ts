@@ -5,6 +5,11 @@
  * with a wrong value (a list where a string belongs, a bad number), xlite refuses with
  * libxlutil's text for the problem.
  *
+ * The keys xlite reads are data, one row each in {@linkcode DOMAIN_KEYS} (in the spirit of
+ * libxl's device-type table, STYLE.md §4): the key, the first Xen whose xl reads it, and how
+ * it is read and checked. Rows run in table order, so of several bad values the first in that
+ * order is the one reported; a check across keys sits in the row of the last key it needs.
+ *
  * @example
  * ```ts
  * const config = parseDomainConfig('name = "vm1"\nkernel = "/boot/Image"\nmemory = 512\n', {
@@ -15,14 +20,31 @@
  *
  * @module
  */
-import { XliteError } from "../errors.ts";
-import { atLeast, DEFAULT_XEN_VERSION, type XenVersion } from "../xen_version/mod.ts";
+import {
+  atLeast,
+  DEFAULT_XEN_VERSION,
+  formatXenVersion,
+  type XenVersion,
+} from "../xen_version/mod.ts";
 import { parseDiskSpecs } from "../disk/mod.ts";
 import type { DiskSpec } from "../disk/types.ts";
-import type { DomainConfig, IomemRange, ShutdownAction, VifDevice, VirtioDevice } from "./types.ts";
-import { findSetting, getList, getLong, getString, parseXlCfg, type XlConfig } from "./xl_cfg.ts";
+import type { DomainConfig, ShutdownAction } from "./types.ts";
+import { parseXlCfg, readConfigText } from "./xl_cfg.ts";
 import { parseVirtioSpec } from "./virtio_spec.ts";
 import { KNOWN_XL_KEYS } from "./xl_keys.ts";
+import { ConfigReader } from "./config_reader.ts";
+import { DomainConfigError } from "./domain_config_error.ts";
+import {
+  joinCmdline,
+  libxlEnum,
+  parseIomem,
+  parseIrq,
+  parseVif,
+  prefixOf,
+  shutdownAction,
+} from "./xl_values.ts";
+
+export { DomainConfigError };
 
 /** Options for {@linkcode parseDomainConfig}. */
 export interface ParseDomainConfigOptions {
@@ -34,72 +56,258 @@ export interface ParseDomainConfigOptions {
   xenVersion?: XenVersion;
 }
 
-/** A value xl (or xlite, where xl would carry on wrongly) refuses. */
-export class DomainConfigError extends XliteError {
-  /** Makes the error; `message` is printed as is. */
-  constructor(message: string) {
-    super(message, { verbatim: true });
-    this.name = "DomainConfigError";
-  }
+/**
+ * A domain config while its keys are read: the {@linkcode DomainConfig} fields so far (an
+ * integer as given, until the row that combines it), and what later rows need.
+ */
+export interface DomainDraft extends Partial<Omit<DomainConfig, "type">> {
+  /** The config file name messages cite. */
+  readonly source: string;
+  /** Whose xl is followed. */
+  readonly version: XenVersion;
+  /** Warnings so far, in the order xl prints them. */
+  readonly warnings: string[];
+  /** `type` as given (checked with `builder`). */
+  typeText?: string;
+  /** xl's domain type, from `type` and `builder` (Arm's rules apply at the end). */
+  type?: "hvm" | "pv" | "pvh";
+  /** `root`, for `parse_cmdline`. */
+  root?: string;
+  /** `extra`, for `parse_cmdline`. */
+  extra?: string;
 }
 
-/** Shutdown actions, as xl's `action_on_shutdown_names`. */
-const SHUTDOWN_ACTIONS: readonly ShutdownAction[] = [
-  "destroy",
-  "restart",
-  "rename-restart",
-  "preserve",
-  "coredump-destroy",
-  "coredump-restart",
-  "soft-reset",
-];
+/** One `xl.cfg` key xlite reads. */
+export interface DomainKey {
+  /** The key, as `xl.cfg` spells it. */
+  key: string;
+  /** The first Xen whose xl reads it; for an older `--xen-version` it is warned about and skipped. */
+  since: XenVersion;
+  /** Read (with xl's checks) and carried, but not given to the guest: warned about as ignored. */
+  ignored?: true;
+  /** Reads the key into `draft`, refusing as xl does; may check it against earlier rows' keys. */
+  read(r: ConfigReader, draft: DomainDraft): void;
+}
 
-/** Keys xlite reads (the rest of xl's keys are accepted and ignored, with a warning). */
-const USED_KEYS = new Set([
-  "name",
-  "type",
-  "builder",
-  "uuid",
-  "memory",
-  "maxmem",
-  "vcpus",
-  "maxvcpus",
-  "kernel",
-  "ramdisk",
-  "cmdline",
-  "extra",
-  "root",
-  "disk",
-  "virtio",
-  "vif",
-  "gic_version",
-  "nr_spis",
-  "tee",
-  "vuart",
-  "dtdev",
-  "iomem",
-  "irqs",
-  "on_poweroff",
-  "on_reboot",
-  "on_crash",
-  "on_watchdog",
-  "on_soft_reset",
-]);
+const XEN_4_17: XenVersion = { major: 4, minor: 17 };
+const XEN_4_18: XenVersion = { major: 4, minor: 18 };
+const XEN_4_19: XenVersion = { major: 4, minor: 19 };
 
 /** libxl's default when neither `memory` nor `maxmem` is given: 32 MiB (libxl_create.c). */
 const DEFAULT_MEMORY_MIB = 32;
+
+/** `libxl_tee_type` values, with the release that added each (libxl_types.idl). */
+const TEE_TYPES: readonly { name: DomainConfig["tee"]; since: XenVersion }[] = [
+  { name: "none", since: XEN_4_17 },
+  { name: "optee", since: XEN_4_17 },
+  { name: "ffa", since: XEN_4_18 },
+];
+
+/** Every key xlite reads, in reading order (the rest of xl's keys are warned about). */
+export const DOMAIN_KEYS: readonly DomainKey[] = [
+  // Domain type (xl_parse.c: prefix matches against "hvm", "pv", "pvh"; Arm default pvh).
+  { key: "type", since: XEN_4_17, read: (r, d) => d.typeText = r.string("type") },
+  {
+    key: "builder",
+    since: XEN_4_17,
+    read: (r, d) => {
+      const builder = r.string("builder");
+      if (d.typeText !== undefined) {
+        d.type = prefixOf(d.typeText, ["hvm", "pv", "pvh"]) as DomainDraft["type"];
+        if (d.type === undefined) throw new DomainConfigError(`Invalid domain type ${d.typeText}.`);
+      }
+      if (builder !== undefined) {
+        const fromBuilder = prefixOf(builder, ["hvm", "generic"]);
+        if (fromBuilder === undefined) {
+          throw new DomainConfigError(`Invalid domain type ${builder}.`);
+        }
+        const builderType = fromBuilder === "generic" ? "pv" : "hvm";
+        if (d.type !== undefined && d.type !== builderType) {
+          throw new DomainConfigError(`Contradicting "builder" and "type" options specified.`);
+        }
+        d.type = builderType;
+      }
+      d.type ??= "pvh";
+    },
+  },
+  {
+    key: "name",
+    since: XEN_4_17,
+    read: (r, d) => {
+      d.name = r.string("name");
+      if (d.name === undefined) throw new DomainConfigError("Domain name must be specified.");
+    },
+  },
+  {
+    key: "uuid",
+    since: XEN_4_17,
+    read: (r, d) => {
+      const uuid = r.string("uuid");
+      if (uuid !== undefined && !/^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$/i.test(uuid)) {
+        throw new DomainConfigError(`Failed to parse UUID: ${uuid}`);
+      }
+      if (uuid !== undefined) d.uuid = uuid.toLowerCase();
+    },
+  },
+  // Memory (MiB) and vCPUs, with libxl's defaults (spec §3.6 uses maxmem for the banks).
+  { key: "memory", since: XEN_4_17, read: (r, d) => d.memory = r.long("memory", 1n, 1n << 42n) },
+  {
+    key: "maxmem",
+    since: XEN_4_17,
+    read: (r, d) => {
+      const maxmem = r.long("maxmem", 1n, 1n << 42n) ?? d.memory ?? DEFAULT_MEMORY_MIB;
+      const memory = d.memory ?? maxmem;
+      if (maxmem < memory) {
+        throw new DomainConfigError(
+          `${d.source}: maxmem (${maxmem}) is smaller than memory (${memory}); a guest cannot start above its maximum`,
+        );
+      }
+      d.memory = memory;
+      d.maxmem = maxmem;
+    },
+  },
+  { key: "vcpus", since: XEN_4_17, read: (r, d) => d.vcpus = r.long("vcpus", 1n, 4096n) },
+  {
+    key: "maxvcpus",
+    since: XEN_4_17,
+    read: (r, d) => {
+      const vcpus = d.vcpus;
+      d.maxvcpus = r.long("maxvcpus", 1n, 4096n) ?? vcpus ?? 1;
+      d.vcpus = vcpus ?? 1;
+      if (d.maxvcpus < (vcpus ?? 0)) throw new DomainConfigError("xl: maxvcpus < vcpus");
+    },
+  },
+  {
+    key: "vuart",
+    since: XEN_4_17,
+    read: (r, d) => {
+      const text = r.string("vuart");
+      if (text === undefined) return;
+      const value = libxlEnum(text, ["unknown", "sbsa_uart"]);
+      if (value === undefined) {
+        throw new DomainConfigError(`ERROR: invalid value "${text}" for "vuart"`);
+      }
+      if (value === "sbsa_uart") d.vuart = value;
+    },
+  },
+  onShutdown("on_poweroff", "destroy", "onPoweroff"),
+  onShutdown("on_reboot", "restart", "onReboot"),
+  onShutdown("on_watchdog", "destroy"),
+  onShutdown("on_crash", "destroy", "onCrash"),
+  onShutdown("on_soft_reset", "soft-reset"),
+  {
+    key: "dtdev",
+    since: XEN_4_17,
+    read: (r, d) => d.dtdev = r.stringItems("dtdev", (i) => `unable to read dtdev #${i}`),
+  },
+  { key: "kernel", since: XEN_4_17, read: (r, d) => d.kernel = r.string("kernel") },
+  { key: "ramdisk", since: XEN_4_17, read: (r, d) => d.ramdisk = r.string("ramdisk") },
+  { key: "cmdline", since: XEN_4_17, read: (r, d) => d.cmdline = r.string("cmdline") },
+  { key: "root", since: XEN_4_17, read: (r, d) => d.root = r.string("root") },
+  {
+    key: "extra",
+    since: XEN_4_17,
+    read: (r, d) => {
+      d.extra = r.string("extra");
+      d.cmdline = joinCmdline(d.cmdline, d.root, d.extra, d.warnings);
+      if (d.type !== "hvm" && d.kernel === undefined) {
+        throw new DomainConfigError("Neither kernel nor bootloader specified");
+      }
+    },
+  },
+  {
+    key: "irqs",
+    since: XEN_4_17,
+    read: (r, d) =>
+      d.irqs = r.stringItems("irqs", (i) => `xl: Unable to get element ${i} in irq list`)
+        .map(parseIrq),
+  },
+  {
+    key: "iomem",
+    since: XEN_4_17,
+    read: (r, d) =>
+      d.iomem = r.stringItems("iomem", (i) => `xl: Unable to get element ${i} in iomem list`)
+        .map(parseIomem),
+  },
+  { key: "disk", since: XEN_4_17, read: (r, d) => d.disks = parseDisks(r, d.source, d.version) },
+  // No networking yet: vif items are checked and carried, and the key warned about.
+  {
+    key: "vif",
+    since: XEN_4_17,
+    ignored: true,
+    read: (r, d) => d.vifs = r.leadingStrings("vif").map((item) => parseVif(item, d.warnings)),
+  },
+  {
+    key: "gic_version",
+    since: XEN_4_17,
+    read: (r, d) => {
+      const text = r.string("gic_version");
+      if (text === undefined) return;
+      d.gicVersion = libxlEnum(text, ["default", "v2", "v3"]);
+      if (d.gicVersion === undefined) {
+        throw new DomainConfigError(`Unknown gic_version "${text}" specified`);
+      }
+    },
+  },
+  {
+    key: "nr_spis",
+    since: XEN_4_19,
+    read: (r, d) => d.nrSpis = r.long("nr_spis", 0n, 0xffff_fffen),
+  },
+  {
+    key: "tee",
+    since: XEN_4_17,
+    read: (r, d) => {
+      const text = r.string("tee");
+      if (text === undefined) return;
+      const known = TEE_TYPES.filter((t) => supports(d.version, t.since)).map((t) => t.name);
+      d.tee = libxlEnum(text, known);
+      if (d.tee === undefined) throw new DomainConfigError(`Unknown tee "${text}" specified`);
+    },
+  },
+  {
+    key: "virtio",
+    since: XEN_4_18,
+    read: (r, d) =>
+      d.virtios = r.leadingStrings("virtio").map((item, devid) => parseVirtioSpec(item, devid)),
+  },
+];
+
+/** The rows of {@linkcode DOMAIN_KEYS} by key. */
+const ROW_OF_KEY: ReadonlyMap<string, DomainKey> = new Map(
+  DOMAIN_KEYS.map((row) => [row.key, row]),
+);
+
+/**
+ * The row of an `on_*` key: one of xl's action names, `fallback` when unset; kept in `field`
+ * where the guest's config has one (xl checks the others too).
+ */
+function onShutdown(
+  key: string,
+  fallback: ShutdownAction,
+  field?: "onPoweroff" | "onReboot" | "onCrash",
+): DomainKey {
+  return {
+    key,
+    since: XEN_4_17,
+    read: (r, d) => {
+      const action = shutdownAction(key, r.string(key), fallback);
+      if (field !== undefined) d[field] = action;
+    },
+  };
+}
+
+/** True when `version`'s xl has what came in `since`. */
+function supports(version: XenVersion, since: XenVersion): boolean {
+  return atLeast(version, since.major, since.minor);
+}
 
 /** Reads a config file and parses it (see {@linkcode parseDomainConfig}). */
 export async function readDomainConfig(
   path: string,
   options: Omit<ParseDomainConfigOptions, "source"> & { source?: string } = {},
 ): Promise<DomainConfig> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    throw new XliteError(`Failed to read config file: ${path}: ${(error as Error).message}`);
-  }
+  const text = await readConfigText(path);
   return parseDomainConfig(text, { ...options, source: options.source ?? path });
 }
 
@@ -111,310 +319,83 @@ export function parseDomainConfig(
   const source = options.source ?? "<config>";
   const version = options.xenVersion ?? DEFAULT_XEN_VERSION;
   const cfg = parseXlCfg(text, { source, overrides: options.overrides });
-  const r = new Reader(cfg);
-  const warnings: string[] = [];
+  const d: DomainDraft = { source, version, warnings: [] };
+  const rows = DOMAIN_KEYS.filter((row) => supports(version, row.since));
+  warnAboutKeys(cfg.settings.map((s) => s.name), d);
 
-  const used = new Set(USED_KEYS);
-  if (!atLeast(version, 4, 18)) used.delete("virtio"); // xl 4.17 has no `virtio=`
-  if (!atLeast(version, 4, 19)) used.delete("nr_spis"); // nor `nr_spis=` before 4.19
-  const seen = new Set<string>();
-  for (const { name } of cfg.settings) {
-    if (seen.has(name) || used.has(name)) continue;
-    seen.add(name);
-    warnings.push(
-      KNOWN_XL_KEYS.has(name)
-        ? `${source}: warning: \`${name}' is not supported by xlite (Arm guests); ignored`
-        : `${source}: warning: unknown option \`${name}'; ignored`,
-    );
-  }
-
-  // Domain type (xl_parse.c: prefix matches against "hvm", "pv", "pvh"; Arm default pvh).
-  let type = r.string("type");
-  const builder = r.string("builder");
-  if (type !== undefined) {
-    type = prefixOf(type, ["hvm", "pv", "pvh"]);
-    if (type === undefined) throw new DomainConfigError(`Invalid domain type ${r.string("type")}.`);
-  }
-  if (builder !== undefined) {
-    const fromBuilder = prefixOf(builder, ["hvm", "generic"]);
-    if (fromBuilder === undefined) throw new DomainConfigError(`Invalid domain type ${builder}.`);
-    const builderType = fromBuilder === "generic" ? "pv" : "hvm";
-    if (type !== undefined && type !== builderType) {
-      throw new DomainConfigError(`Contradicting "builder" and "type" options specified.`);
-    }
-    type = builderType;
-  }
-  type ??= "pvh";
-
-  const name = r.string("name");
-  if (name === undefined) throw new DomainConfigError("Domain name must be specified.");
-
-  const uuid = r.string("uuid");
-  if (uuid !== undefined && !/^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$/i.test(uuid)) {
-    throw new DomainConfigError(`Failed to parse UUID: ${uuid}`);
-  }
-
-  // Memory (MiB) and vCPUs, with libxl's defaults (spec §3.6 uses maxmem for the banks).
-  const memoryGiven = r.long("memory", 1n, 1n << 42n);
-  const maxmemGiven = r.long("maxmem", 1n, 1n << 42n);
-  const maxmem = maxmemGiven ?? memoryGiven ?? DEFAULT_MEMORY_MIB;
-  const memory = memoryGiven ?? maxmem;
-  if (maxmem < memory) {
-    throw new DomainConfigError(
-      `${source}: maxmem (${maxmem}) is smaller than memory (${memory}); a guest cannot start above its maximum`,
-    );
-  }
-  const vcpusGiven = r.long("vcpus", 1n, 4096n);
-  const maxvcpusGiven = r.long("maxvcpus", 1n, 4096n);
-  const vcpus = vcpusGiven ?? 1;
-  const maxvcpus = maxvcpusGiven ?? vcpusGiven ?? 1;
-  if (maxvcpus < (vcpusGiven ?? 0)) throw new DomainConfigError("xl: maxvcpus < vcpus");
-
-  let vuart: DomainConfig["vuart"];
-  const vuartText = r.string("vuart");
-  if (vuartText !== undefined) {
-    const value = vuartText.toLowerCase();
-    if (value !== "sbsa_uart" && value !== "unknown") {
-      throw new DomainConfigError(`ERROR: invalid value "${vuartText}" for "vuart"`);
-    }
-    if (value === "sbsa_uart") vuart = "sbsa_uart";
-  }
-
-  const onPoweroff = shutdownAction(r, "on_poweroff", "destroy");
-  const onReboot = shutdownAction(r, "on_reboot", "restart");
-  shutdownAction(r, "on_watchdog", "destroy");
-  const onCrash = shutdownAction(r, "on_crash", "destroy");
-  shutdownAction(r, "on_soft_reset", "soft-reset");
-
-  const dtdev = r.stringItems("dtdev", (i) => `unable to read dtdev #${i}`);
-
-  const kernel = r.string("kernel");
-  const ramdisk = r.string("ramdisk");
-  const cmdline = parseCmdline(r, warnings);
-  if (type !== "hvm" && kernel === undefined) {
-    throw new DomainConfigError("Neither kernel nor bootloader specified");
-  }
-
-  const irqs = r.stringItems("irqs", (i) => `xl: Unable to get element ${i} in irq list`)
-    .map(parseIrq);
-  const iomem = r.stringItems("iomem", (i) => `xl: Unable to get element ${i} in iomem list`)
-    .map(parseIomem);
-
-  const disks = parseDisks(r, source, version);
-  const vifs = r.leadingStrings("vif").map((item) => parseVif(item, warnings));
-
-  const gicText = r.string("gic_version");
-  let gicVersion: DomainConfig["gicVersion"] = "default";
-  if (gicText !== undefined) {
-    const value = gicText.toLowerCase();
-    if (value !== "default" && value !== "v2" && value !== "v3") {
-      throw new DomainConfigError(`Unknown gic_version "${gicText}" specified`);
-    }
-    gicVersion = value;
-  }
-
-  let nrSpis: number | undefined;
-  if (used.has("nr_spis")) {
-    const value = r.long("nr_spis", 0n, 0xffff_fffen);
-    if (value !== undefined) nrSpis = value;
-  }
-
-  const teeText = r.string("tee");
-  let tee: DomainConfig["tee"] = "none";
-  if (teeText !== undefined) {
-    const value = teeText.toLowerCase();
-    const known = atLeast(version, 4, 19) ? ["none", "optee", "ffa"] : ["none", "optee"];
-    if (!known.includes(value)) throw new DomainConfigError(`Unknown tee "${teeText}" specified`);
-    tee = value as DomainConfig["tee"];
-  }
-
-  const virtios: VirtioDevice[] = used.has("virtio")
-    ? r.leadingStrings("virtio").map((item, devid) => parseVirtioSpec(item, devid))
-    : [];
+  const r = new ConfigReader(cfg);
+  for (const row of rows) row.read(r, d);
 
   // libxl: Arm guests are PVH; PV is converted with warnings, anything else refused.
-  if (type === "hvm") throw new DomainConfigError("Unsupported Arm guest type hvm");
-  if (type === "pv") {
-    warnings.push(
+  if (d.type === "hvm") throw new DomainConfigError("Unsupported Arm guest type hvm");
+  if (d.type === "pv") {
+    d.warnings.push(
       "libxl: warning: Converting PV guest to PVH.",
       "libxl: warning: Arm guest are now PVH.",
       "libxl: warning: Please fix your configuration file/toolstack.",
     );
   }
-
   return {
     source,
-    name,
+    name: d.name!,
     type: "pvh",
-    ...(uuid !== undefined ? { uuid: uuid.toLowerCase() } : {}),
-    memory,
-    maxmem,
-    vcpus,
-    maxvcpus,
-    ...(kernel !== undefined ? { kernel } : {}),
-    ...(ramdisk !== undefined ? { ramdisk } : {}),
-    ...(cmdline !== undefined ? { cmdline } : {}),
-    disks,
-    virtios,
-    vifs,
-    gicVersion,
-    ...(nrSpis !== undefined ? { nrSpis } : {}),
-    tee,
-    ...(vuart !== undefined ? { vuart } : {}),
-    dtdev,
-    iomem,
-    irqs,
-    onPoweroff,
-    onReboot,
-    onCrash,
-    warnings,
+    ...(d.uuid !== undefined ? { uuid: d.uuid } : {}),
+    memory: d.memory!,
+    maxmem: d.maxmem!,
+    vcpus: d.vcpus!,
+    maxvcpus: d.maxvcpus!,
+    ...(d.kernel !== undefined ? { kernel: d.kernel } : {}),
+    ...(d.ramdisk !== undefined ? { ramdisk: d.ramdisk } : {}),
+    ...(d.cmdline !== undefined ? { cmdline: d.cmdline } : {}),
+    disks: d.disks!,
+    virtios: d.virtios ?? [],
+    vifs: d.vifs!,
+    gicVersion: d.gicVersion ?? "default",
+    ...(d.nrSpis !== undefined ? { nrSpis: d.nrSpis } : {}),
+    tee: d.tee ?? "none",
+    ...(d.vuart !== undefined ? { vuart: d.vuart } : {}),
+    dtdev: d.dtdev!,
+    iomem: d.iomem!,
+    irqs: d.irqs!,
+    onPoweroff: d.onPoweroff!,
+    onReboot: d.onReboot!,
+    onCrash: d.onCrash!,
+    warnings: d.warnings,
   };
 }
 
-/** xl's `!strncmp(buf, word, strlen(buf))`: the first word `text` is a prefix of. */
-function prefixOf(text: string, words: string[]): string | undefined {
-  return words.find((word) => word.startsWith(text));
-}
-
-/** Typed reads that turn libxlutil's warnings into errors. */
-class Reader {
-  readonly #cfg: XlConfig;
-  constructor(cfg: XlConfig) {
-    this.#cfg = cfg;
+/**
+ * One warning per key of `names` (first time set) that xlite does not apply: newer than the
+ * Xen followed, an xl key xlite ignores, or a key xl does not know.
+ */
+function warnAboutKeys(names: string[], d: DomainDraft): void {
+  const seen = new Set<string>();
+  for (const name of names) {
+    const row = ROW_OF_KEY.get(name);
+    const newer = row !== undefined && !supports(d.version, row.since);
+    if (seen.has(name) || (row !== undefined && !row.ignored && !newer)) continue;
+    seen.add(name);
+    d.warnings.push(
+      newer
+        ? `${d.source}: warning: \`${name}' needs Xen ${
+          formatXenVersion(row.since)
+        } or later (emulating Xen ${formatXenVersion(d.version)}); ignored`
+        : KNOWN_XL_KEYS.has(name)
+        ? `${d.source}: warning: \`${name}' is not supported by xlite (Arm guests); ignored`
+        : `${d.source}: warning: unknown option \`${name}'; ignored`,
+    );
   }
-
-  /** The string value of `name`, if set. */
-  string(name: string): string | undefined {
-    const got = getString(this.#cfg, name);
-    if (got.ok) return got.value;
-    if (got.missing) return undefined;
-    throw new DomainConfigError(stripWarning(got.warning));
-  }
-
-  /** The integer value of `name` within [min, max], if set. */
-  long(name: string, min: bigint, max: bigint): number | undefined {
-    const got = getLong(this.#cfg, name);
-    if (!got.ok) {
-      if (got.missing) return undefined;
-      const set = findSetting(this.#cfg, name)!;
-      const shown = set.value.kind === "string" ? ` "${set.value.value}"` : "";
-      throw new DomainConfigError(`${stripWarning(got.warning)}${shown ? ` (got${shown})` : ""}`);
-    }
-    if (got.value < min || got.value > max) {
-      const set = findSetting(this.#cfg, name)!;
-      throw new DomainConfigError(
-        `${this.#cfg.source}:${set.line}: parameter \`${name}' = ${got.value} is out of range (${min}..${max})`,
-      );
-    }
-    return Number(got.value);
-  }
-
-  /** The items of list `name` (all must be strings, as xl's counted loops require). */
-  stringItems(name: string, nested: (index: number) => string): string[] {
-    const got = getList(this.#cfg, name);
-    if (!got.ok) {
-      if (got.missing) return [];
-      throw new DomainConfigError(stripWarning(got.warning));
-    }
-    return got.value.map((item, i) => {
-      if (item.kind !== "string") throw new DomainConfigError(nested(i));
-      return item.value;
-    });
-  }
-
-  /** The items of list `name` up to the first non-string (xl's `while (listitem)` loops). */
-  leadingStrings(name: string): string[] {
-    const got = getList(this.#cfg, name);
-    if (!got.ok) {
-      if (got.missing) return [];
-      throw new DomainConfigError(stripWarning(got.warning));
-    }
-    const out: string[] = [];
-    for (const item of got.value) {
-      if (item.kind !== "string") break;
-      out.push(item.value);
-    }
-    return out;
-  }
-}
-
-/** libxlutil's warning, as an error line: `FILE:LINE: parameter ...`. */
-function stripWarning(warning: string): string {
-  return warning.replace(": warning: ", ": ");
-}
-
-function shutdownAction(r: Reader, key: string, fallback: ShutdownAction): ShutdownAction {
-  const value = r.string(key);
-  if (value === undefined) return fallback;
-  if (!(SHUTDOWN_ACTIONS as readonly string[]).includes(value)) {
-    throw new DomainConfigError(`Unknown ${key} action "${value}" specified`);
-  }
-  return value as ShutdownAction;
-}
-
-/** xl's `parse_cmdline`: `cmdline` wins; else `root=<root> <extra>`, `root=<root>`, `extra`. */
-function parseCmdline(r: Reader, warnings: string[]): string | undefined {
-  const cmdline = r.string("cmdline");
-  const root = r.string("root");
-  const extra = r.string("extra");
-  if (cmdline !== undefined) {
-    if (root !== undefined || extra !== undefined) {
-      warnings.push("Warning: ignoring root= and extra= in favour of cmdline=");
-    }
-    return cmdline;
-  }
-  if (root !== undefined) return extra !== undefined ? `root=${root} ${extra}` : `root=${root}`;
-  return extra;
-}
-
-/** One `irqs` item: C `strtoul(buf, &ep, 10)`, whole string, below UINT32_MAX. */
-function parseIrq(item: string): number {
-  const m = /^[ \t\n\v\f\r]*([+-]?)([0-9]+)$/.exec(item);
-  if (!m) throw new DomainConfigError(`xl: Invalid argument parsing irq: ${item}`);
-  let value = BigInt(m[2]);
-  if (m[1] === "-" && value !== 0n) value = (1n << 64n) - (value % (1n << 64n));
-  if (value >= 0xffff_ffffn) {
-    throw new DomainConfigError(`xl: irq ${value.toString(16)} too big`);
-  }
-  return Number(value);
-}
-
-/** One `iomem` item: `IOMEM_START,NUM_PAGES[@GFN]` in hex (xl's `sscanf("%x,%x%n@%x%n")`). */
-function parseIomem(item: string): IomemRange {
-  const hex = "[ \\t\\n\\v\\f\\r]*((?:0[xX])?[0-9a-fA-F]+)";
-  const m = new RegExp(`^${hex},${hex}(?:@${hex})?$`).exec(item);
-  if (!m) throw new DomainConfigError(`xl: Invalid argument parsing iomem: ${item}`);
-  const start = BigInt("0x" + m[1].replace(/^0[xX]/, ""));
-  const numberOfPages = BigInt("0x" + m[2].replace(/^0[xX]/, ""));
-  // libxl: an iomem range without @GFN is mapped 1:1 (gfn = start).
-  const gfn = m[3] !== undefined ? BigInt("0x" + m[3].replace(/^0[xX]/, "")) : start;
-  return { start, numberOfPages, gfn };
 }
 
 /** `disk = [...]`: each item through the disk-spec engine, cited by the config's name. */
-function parseDisks(r: Reader, source: string, version: XenVersion): DiskSpec[] {
+function parseDisks(r: ConfigReader, source: string, version: XenVersion): DiskSpec[] {
   const specs = r.leadingStrings("disk");
   if (specs.length === 0) return [];
-  const grammar = atLeast(version, 4, 19) ? "4.19" : "4.17";
+  const grammar = supports(version, XEN_4_19) ? "4.19" : "4.17";
   const results = parseDiskSpecs(specs, { source, grammar });
   // xl stops at the first bad disk (its messages are already out) and exits.
   for (const result of results) {
     if (result instanceof Error) throw result;
   }
   return results as DiskSpec[];
-}
-
-/** A `vif` item carried as key=value pairs, split as xl does (strtok on `,`). */
-function parseVif(item: string, warnings: string[]): VifDevice {
-  const settings: Record<string, string> = {};
-  for (const raw of item.split(",").filter((f) => f !== "")) {
-    const token = raw.replace(/^ +/, "");
-    const eq = token.indexOf("=");
-    if (eq < 0) {
-      warnings.push(`unrecognized argument \`${token}'`);
-      continue;
-    }
-    settings[token.slice(0, eq)] = token.slice(eq + 1);
-  }
-  return { spec: item, settings };
 }

@@ -32,4 +32,11 @@ export type { VirtioSpecOptions } from "./virtio_spec.ts";
 export { KNOWN_XL_KEYS } from "./xl_keys.ts";
 export type * from "./types.ts";
 export type { XenVersion } from "../xen_version/mod.ts";
-export type { DiskSpec } from "../disk/types.ts";
+export type {
+  DiskBackend,
+  DiskFormat,
+  DiskSpec,
+  DiskSpecification,
+  DiskTransport,
+} from "../disk/types.ts";
+export type { XliteError } from "../errors.ts";

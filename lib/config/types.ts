@@ -85,13 +85,13 @@ export interface DomainConfig {
   disks: DiskSpec[];
   /** `virtio = [...]` (Xen 4.18+), devid = list index. */
   virtios: VirtioDevice[];
-  /** `vif = [...]`, carried. */
+  /** `vif = [...]`, carried (not added to the guest: xlite warns that it ignores them). */
   vifs: VifDevice[];
   /** `gic_version`. */
   gicVersion: "default" | "v2" | "v3";
   /** The user's `nr_spis`, if given (spec §3.5 step 4). */
   nrSpis?: number;
-  /** `tee` (`ffa` from Xen 4.19). */
+  /** `tee` (`ffa` from Xen 4.18). */
   tee: "none" | "optee" | "ffa";
   /** `vuart = "sbsa_uart"` gives the guest a vpl011 on SPI 32. */
   vuart?: "sbsa_uart";

@@ -50,6 +50,7 @@ export function dequote(token: string): DequoteResult {
   // libxlutil asserts (and xl aborts) on a NUL byte inside quotes; refuse it instead.
   if (token.includes("\0")) return { value: "", error: "NUL byte in quoted string" };
   const end = token.length - 1;
+  if (!token.includes("\\")) return { value: token.slice(1, end) }; // nothing to unescape
   let out = "";
   for (let p = 1; p < end;) {
     const c = token[p++];

@@ -3,7 +3,9 @@
  * (`tools/libs/util/libxlu_cfg_y.y`), with bison's default reductions, its `error NEWLINE`
  * recovery and its verbose messages, and the semantic actions of `libxlu_cfg.c`
  * (`xlu__cfg_set_store`, `+=` concatenation, `xlu__cfg_yyerror`'s line arithmetic). What it
- * reports is byte-for-byte what `xlu_cfg_readdata` writes to its report stream.
+ * reports is byte-for-byte what `xlu_cfg_readdata` writes to its report stream. `readXlCfg`
+ * runs it on the configs the direct descent of `xl_cfg_valid.ts` gives up on (those with an
+ * error); the two agree on every other config (tests/config/xl_cfg_valid_test.ts).
  *
  * Grammar (rule numbers used below):
  * ```
@@ -22,34 +24,15 @@
  * @module
  */
 import { dequote } from "./xl_cfg_dequote.ts";
-import { Tok, type Token, TOKEN_NAMES, type TokKind, XlCfgLexer } from "./xl_cfg_lexer.ts";
+import { type LexerHooks, Tok, TOKEN_NAMES, type TokKind, XlCfgLexer } from "./xl_cfg_lexer.ts";
+import {
+  storeSetting,
+  type XlCfgReadResult,
+  type XlCfgSetting,
+  type XlCfgValue,
+} from "./xl_cfg_setting.ts";
 
-/** A config value: a string or a (possibly nested) list; `line` is where it starts. */
-export type XlCfgValue =
-  | { kind: "string"; value: string; line: number }
-  | { kind: "list"; items: XlCfgValue[]; line: number };
-
-/** One `KEY = VALUE` / `KEY += VALUE` statement, as libxlutil stores it. */
-export interface XlCfgSetting {
-  /** The key. */
-  name: string;
-  /** `=` or `+=` (which numbers refuse). */
-  op: "=" | "+=";
-  /** The line of the value (`@3.first_line`), which warnings cite. */
-  line: number;
-  /** The value (for `+=`, already joined with the previous one). */
-  value: XlCfgValue;
-}
-
-/** What `xlu_cfg_readdata` leaves behind: errno-style code, report lines, settings. */
-export interface XlCfgReadResult {
-  /** 0 on success, 22 (EINVAL) on a parse error. */
-  rc: number;
-  /** Every line libxlutil writes to its report stream, without newlines. */
-  report: string[];
-  /** All settings, oldest first (a name's newest one is in effect). Empty when rc ≠ 0. */
-  settings: XlCfgSetting[];
-}
+export type { XlCfgReadResult, XlCfgSetting, XlCfgValue };
 
 const EINVAL = 22;
 
@@ -203,11 +186,134 @@ const PYTHON_WARNING = [
   "warning:  See https://wiki.xen.org/wiki/PythonInXlConfig",
 ];
 
-interface StackEntry {
-  state: number;
-  /** Semantic value: token text, or a value, or null. */
-  value: string | XlCfgValue | null;
-  line: number;
+/** A semantic value on the parser's stack: token text, a value, or nothing. */
+type Semantic = string | XlCfgValue | null;
+
+/** One parse: libxlutil's `CfgParseContext` (error state, report, settings) and its scanner. */
+class ParseRun implements LexerHooks {
+  readonly report: string[] = [];
+  readonly settings: XlCfgSetting[] = [];
+  err = 0;
+  lexErrLine = -1;
+  python = false;
+  readonly lexer: XlCfgLexer;
+  readonly #source: string;
+
+  constructor(src: string, source: string) {
+    this.#source = source;
+    this.lexer = new XlCfgLexer(src, this);
+  }
+
+  /** `xlu__cfg_yyerror`: one report line, unless a lexical error already covered the line. */
+  yyerror(firstLine: number, message: string): void {
+    let lineno = firstLine;
+    if (lineno <= this.lexErrLine) return;
+    const text = this.lexer.text;
+    let len = text.length;
+    let newline = "";
+    if (len > 0 && text[len - 1] === "\n") {
+      len--;
+      lineno--;
+      if (!len) newline = "<newline>";
+    }
+    while (len > 0 && (text[len - 1] === "\t" || text[len - 1] === " ")) len--;
+    const near = cutAtNul(text.slice(0, len));
+    const quoted = len ? "`" + near + "'" : "";
+    this.report.push(
+      `${this.#source}:${lineno}: config parsing error near ${quoted}${newline}: ${message}`,
+    );
+    if (!this.err) this.err = EINVAL;
+  }
+
+  /** `xlu__cfgl_lexicalerror`. */
+  lexicalError(message: string): void {
+    const firstLine = this.lexer.lineno;
+    this.yyerror(firstLine, message);
+    this.lexErrLine = firstLine;
+  }
+
+  /** The scanner met a character typical of Python. */
+  likelyPython(): void {
+    this.python = true;
+  }
+
+  /** `xlu__cfg_set_store` (see {@linkcode storeSetting}), skipped once there is an error. */
+  store(name: string, op: "=" | "+=", value: XlCfgValue | null, line: number): void {
+    if (this.err || value === null) return;
+    if (!storeSetting(this.settings, name, op, value, line)) {
+      this.lexicalError(`can't add [list] to "string" or vice versa`);
+      this.err = EINVAL;
+    }
+  }
+
+  /** The semantic value of the token just scanned, as the scanner's actions make it. */
+  tokenValue(kind: TokKind): string | null {
+    if (kind === Tok.STRING) {
+      if (this.err) return null;
+      const result = dequote(this.lexer.tokenText);
+      if (result.error !== undefined) {
+        this.lexicalError(result.error);
+        this.err = EINVAL;
+      }
+      return cutAtNul(result.value);
+    }
+    return kind === Tok.IDENT || kind === Tok.NUMBER ? this.lexer.tokenText : null;
+  }
+}
+
+/** C's view of a string: up to its first NUL. */
+function cutAtNul(text: string): string {
+  const nul = text.indexOf("\0");
+  return nul < 0 ? text : text.slice(0, nul);
+}
+
+/**
+ * The semantic action of `rule` over the right-hand side at `values[first...]` and
+ * `lines[first...]`; returns `$$`. `lookaheadLine` is the scanner's last token line.
+ */
+function act(
+  run: ParseRun,
+  rule: number,
+  values: Semantic[],
+  lines: number[],
+  first: number,
+  lookaheadLine: number,
+): Semantic {
+  switch (rule) {
+    case 8:
+    case 9:
+      run.store(
+        values[first] as string,
+        rule === 8 ? "=" : "+=",
+        values[first + 2] as XlCfgValue | null,
+        lines[first + 2],
+      );
+      return null;
+    case 12:
+      if (run.err || values[first] === null) return null;
+      return { kind: "string", value: values[first] as string, line: lines[first] };
+    case 13:
+      return values[first + 2];
+    case 14:
+    case 15:
+    case 17:
+    case 18:
+      return values[first];
+    case 16:
+      return run.err ? null : { kind: "list", items: [], line: lookaheadLine };
+    case 19:
+      if (run.err || values[first] === null) return null;
+      return { kind: "list", items: [values[first] as XlCfgValue], line: lines[first] };
+    case 20: {
+      const list = values[first] as XlCfgValue | null;
+      if (!run.err && list?.kind === "list" && values[first + 3] !== null) {
+        list.items.push(values[first + 3] as XlCfgValue);
+      }
+      return list;
+    }
+    default:
+      return null;
+  }
 }
 
 /**
@@ -215,183 +321,81 @@ interface StackEntry {
  * with report source `source` does. Never throws for bad input.
  */
 export function readXlCfgBytes(src: string, source: string): XlCfgReadResult {
-  const report: string[] = [];
-  const settings: XlCfgSetting[] = [];
-  let err = 0;
-  let lexErrLine = -1;
-  let likelyPython = false;
-
-  const yyerror = (firstLine: number, message: string) => {
-    let lineno = firstLine;
-    if (lineno <= lexErrLine) return;
-    let len = lexer.text.length;
-    let newline = "";
-    if (len > 0 && lexer.text[len - 1] === "\n") {
-      len--;
-      lineno--;
-      if (!len) newline = "<newline>";
-    }
-    while (len > 0 && (lexer.text[len - 1] === "\t" || lexer.text[len - 1] === " ")) len--;
-    const near = lexer.text.slice(0, len).split("\0")[0];
-    const quoted = len ? "`" + near + "'" : "";
-    report.push(`${source}:${lineno}: config parsing error near ${quoted}${newline}: ${message}`);
-    if (!err) err = EINVAL;
-  };
-  const lexicalError = (message: string) => {
-    const firstLine = lexer.lineno;
-    yyerror(firstLine, message);
-    lexErrLine = firstLine;
-  };
-  const lexer = new XlCfgLexer(src, {
-    lexicalError,
-    likelyPython: () => likelyPython = true,
-  });
-
-  const find = (name: string) => settings.findLast((s) => s.name === name);
-  const store = (name: string, op: "=" | "+=", value: XlCfgValue | null, line: number) => {
-    if (err || value === null) return;
-    if (op === "+=") {
-      const prev = find(name);
-      if (prev) {
-        if (prev.value.kind !== value.kind) {
-          lexicalError(`can't add [list] to "string" or vice versa`);
-          err = EINVAL;
-          return;
-        }
-        if (prev.value.kind === "string" && value.kind === "string") {
-          value.value = prev.value.value + value.value;
-        } else if (prev.value.kind === "list" && value.kind === "list") {
-          value.items = [...prev.value.items, ...value.items];
-          prev.value.items = [];
-        }
-      }
-    }
-    settings.push({ name, op, line, value });
-  };
-
-  /** Semantic action of rule `rule` over its right-hand side; returns the value of `$$`. */
-  const act = (
-    rule: number,
-    stack: StackEntry[],
-    at: number,
-    lookaheadLine: number,
-  ): StackEntry["value"] => {
-    const rhs = (i: number) => stack[at + i];
-    switch (rule) {
-      case 8:
-      case 9:
-        store(
-          rhs(0).value as string,
-          rule === 8 ? "=" : "+=",
-          rhs(2).value as XlCfgValue,
-          rhs(2).line,
-        );
-        return null;
-      case 12:
-        if (err || rhs(0).value === null) return null;
-        return { kind: "string", value: rhs(0).value as string, line: rhs(0).line };
-      case 13:
-        return rhs(2).value;
-      case 14:
-      case 15:
-      case 17:
-      case 18:
-        return rhs(0).value;
-      case 16:
-        return err ? null : { kind: "list", items: [], line: lookaheadLine };
-      case 19:
-        if (err || rhs(0).value === null) return null;
-        return { kind: "list", items: [rhs(0).value as XlCfgValue], line: rhs(0).line };
-      case 20: {
-        const list = rhs(0).value as XlCfgValue | null;
-        if (!err && list?.kind === "list" && rhs(3).value !== null) {
-          list.items.push(rhs(3).value as XlCfgValue);
-        }
-        return list;
-      }
-      default:
-        return null;
-    }
-  };
-
-  /** The semantic value of a token as the scanner's actions make it. */
-  const tokenValue = (token: Token): string | null => {
-    if (token.kind === Tok.STRING) {
-      if (err) return null;
-      const result = dequote(token.text);
-      if (result.error !== undefined) {
-        lexicalError(result.error);
-        err = EINVAL;
-      }
-      return result.value.split("\0")[0];
-    }
-    return token.kind === Tok.IDENT || token.kind === Tok.NUMBER ? token.text : null;
-  };
-
-  const stack: StackEntry[] = [{ state: 0, value: null, line: 1 }];
-  let lookahead: Token | null = null;
+  const run = new ParseRun(src, source);
+  const lexer = run.lexer;
+  // The stack as three parallel arrays (state, semantic value, first line); `sp` is its top.
+  const states: number[] = [0];
+  const values: Semantic[] = [null];
+  const lines: number[] = [1];
+  let sp = 0;
+  let lookahead = -1; // no lookahead token
   let lookaheadValue: string | null = null;
+  let lookaheadLine = 0;
   let errStatus = 0;
-  const readToken = () => {
-    lookahead = lexer.next();
-    lookaheadValue = tokenValue(lookahead);
-  };
 
   parse: for (;;) {
-    const stateNumber = stack[stack.length - 1].state;
+    const stateNumber = states[sp];
     let rule: number;
     if (CONSISTENT[stateNumber]) {
       rule = REDUCE[stateNumber * TOKENS];
     } else {
-      if (lookahead === null) readToken();
-      const token = lookahead!;
-      if (stateNumber === 1 && token.kind === Tok.END) break parse; // accept
-      const target = SHIFT[stateNumber * TOKENS + token.kind];
+      if (lookahead < 0) {
+        lookahead = lexer.next();
+        lookaheadLine = lexer.line;
+        lookaheadValue = run.tokenValue(lookahead as TokKind);
+      }
+      if (stateNumber === 1 && lookahead === Tok.END) break parse; // accept
+      const target = SHIFT[stateNumber * TOKENS + lookahead];
       if (target >= 0) {
         if (errStatus) errStatus--;
-        stack.push({ state: target, value: lookaheadValue, line: token.line });
-        lookahead = null;
+        sp++;
+        states[sp] = target;
+        values[sp] = lookaheadValue;
+        lines[sp] = lookaheadLine;
+        lookahead = -1;
         continue;
       }
-      rule = REDUCE[stateNumber * TOKENS + token.kind];
+      rule = REDUCE[stateNumber * TOKENS + lookahead];
       if (rule === 0) {
-        const state = STATES[stateNumber];
         // Syntax error: report (unless recovering), then bison's `error` recovery.
         if (errStatus === 0) {
-          const expected = expectedTokens(state);
-          let message = `syntax error, unexpected ${TOKEN_NAMES[token.kind]}`;
-          if (expected.length > 0 && expected.length < 5) {
-            message += ", expecting " + expected.map((t) => TOKEN_NAMES[t]).join(" or ");
-          }
-          yyerror(token.line, message);
+          const message = `syntax error, unexpected ${TOKEN_NAMES[lookahead as TokKind]}${
+            EXPECTING[stateNumber]
+          }`;
+          run.yyerror(lookaheadLine, message);
         } else if (errStatus === 3) {
-          if (token.kind === Tok.END) break parse;
-          lookahead = null;
+          if (lookahead === Tok.END) break parse;
+          lookahead = -1;
         }
         errStatus = 3;
         for (;;) {
-          const top = STATES[stack[stack.length - 1].state];
+          const top = STATES[states[sp]];
           if (top.error !== undefined) {
-            stack.push({ state: top.error, value: null, line: lexer.line });
+            sp++;
+            states[sp] = top.error;
+            values[sp] = null;
+            lines[sp] = lexer.line;
             break;
           }
-          if (stack.length === 1) break parse;
-          stack.pop();
+          if (sp === 0) break parse;
+          sp--;
         }
         continue;
       }
     }
     const length = RULE_LENGTH[rule];
-    const first = stack.length - length;
-    const line = length > 0 ? stack[first].line : lexer.line;
-    const value = act(rule, stack, first, lexer.line);
-    stack.length = first;
-    const below = stack[first - 1].state;
-    stack.push({ state: GOTO[below * NONTERMINALS.length + RULE_LHS[rule]], value, line });
+    const first = sp + 1 - length;
+    const line = length > 0 ? lines[first] : lexer.line;
+    const value = act(run, rule, values, lines, first, lexer.line);
+    const below = states[first - 1];
+    sp = first;
+    states[sp] = GOTO[below * NONTERMINALS.length + RULE_LHS[rule]];
+    values[sp] = value;
+    lines[sp] = line;
   }
 
-  if (err && likelyPython) report.push(...PYTHON_WARNING);
-  return { rc: err, report, settings: err ? [] : settings };
+  if (run.err && run.python) run.report.push(...PYTHON_WARNING);
+  return { rc: run.err, report: run.report, settings: run.err ? [] : run.settings };
 }
 
 /** Tokens with an explicit action in `state`, in bison's symbol order. */
@@ -403,3 +407,11 @@ function expectedTokens(state: State): TokKind[] {
   if (state.accept) kinds.add(Tok.END);
   return [...kinds].sort((a, b) => a - b);
 }
+
+/** Per state, the `, expecting ...` part of bison's verbose message (none for 5 or more). */
+const EXPECTING: readonly string[] = STATES.map((state) => {
+  const expected = expectedTokens(state);
+  return expected.length > 0 && expected.length < 5
+    ? ", expecting " + expected.map((t) => TOKEN_NAMES[t]).join(" or ")
+    : "";
+});

@@ -113,6 +113,8 @@ export const KNOWN_XL_KEYS: ReadonlySet<string> = new Set([
   "sve",
   "arm_sci",
   "trap_unmapped_mmio",
+  "vpmu",
+  "llc_colors",
   // Device model and HVM
   "device_model",
   "device_model_override",

@@ -13,6 +13,8 @@ import {
   XlCfgError,
 } from "../../lib/config/mod.ts";
 import { DiskSpecError } from "../../lib/disk/mod.ts";
+import { DOMAIN_KEYS } from "../../lib/config/domain_config.ts";
+import { KNOWN_XL_KEYS } from "../../lib/config/xl_keys.ts";
 
 const V417 = { major: 4, minor: 17 };
 const V418 = { major: 4, minor: 18 };
@@ -134,16 +136,51 @@ Deno.test("unknown keys are warnings; xl keys xlite ignores say so", () => {
   ]);
 });
 
-Deno.test("release differences: virtio= from 4.18, nr_spis= from 4.19, tee=ffa from 4.19", () => {
+Deno.test("release differences: virtio= from 4.18, nr_spis= from 4.19, tee=ffa from 4.18", () => {
   const text = "virtio = ['type=virtio,device22,transport=mmio']\nnr_spis = 64\n";
   const old = parse(text, { xenVersion: V417 });
   assertEquals([old.virtios, old.nrSpis], [[], undefined]);
-  assertEquals(old.warnings.length, 2);
+  assertEquals(old.warnings, [
+    "vm.cfg: warning: `virtio' needs Xen 4.18 or later (emulating Xen 4.17); ignored",
+    "vm.cfg: warning: `nr_spis' needs Xen 4.19 or later (emulating Xen 4.17); ignored",
+  ]);
   const mid = parse(text, { xenVersion: V418 });
   assertEquals([mid.virtios.length, mid.nrSpis], [1, undefined]);
+  assertEquals(mid.warnings, [
+    "vm.cfg: warning: `nr_spis' needs Xen 4.19 or later (emulating Xen 4.18); ignored",
+  ]);
   assertEquals(parse(text).nrSpis, 64);
+  assertEquals(parse(text).warnings, []);
   assertEquals(parse("tee = 'FFA'\n").tee, "ffa");
+  // libxl_types.idl: libxl_tee_type gained `ffa` in RELEASE-4.18.0.
+  assertEquals(parse("tee = 'ffa'\n", { xenVersion: V418 }).tee, "ffa");
   refuse("tee = 'ffa'\n", `Unknown tee "ffa" specified`, { xenVersion: V417 });
+});
+
+Deno.test("vif is carried but warned about: xlite gives guests no network yet", () => {
+  const config = parse("vif = ['bridge=xenbr0']\n");
+  assertEquals(config.vifs, [{ spec: "bridge=xenbr0", settings: { bridge: "xenbr0" } }]);
+  assertEquals(config.warnings, [
+    "vm.cfg: warning: `vif' is not supported by xlite (Arm guests); ignored",
+  ]);
+});
+
+Deno.test("the key table: xl keys only, each once, none newer than the Xen xlite knows", () => {
+  const keys = DOMAIN_KEYS.map((row) => row.key);
+  assertEquals(keys.filter((key) => !KNOWN_XL_KEYS.has(key)), []);
+  assertEquals(new Set(keys).size, keys.length);
+  assertEquals(DOMAIN_KEYS.filter((row) => row.ignored).map((row) => row.key), ["vif"]);
+  assertEquals(
+    DOMAIN_KEYS.filter((row) => row.since.minor > 17).map((row) => `${row.key} ${row.since.minor}`),
+    ["nr_spis 19", "virtio 18"],
+  );
+});
+
+Deno.test("vpmu and llc_colors are xl keys, warned as unsupported rather than unknown", () => {
+  assertEquals(parse("vpmu = 1\nllc_colors = ['0-3']\n").warnings, [
+    "vm.cfg: warning: `vpmu' is not supported by xlite (Arm guests); ignored",
+    "vm.cfg: warning: `llc_colors' is not supported by xlite (Arm guests); ignored",
+  ]);
 });
 
 Deno.test("invalid values: xl's own texts, or libxlutil's text for the problem", () => {
