@@ -25,9 +25,10 @@ PROBE=$!
 check "the probe started" wait_for 90 test -f $P/started
 
 dd if=/dev/zero of=$T/vd.img bs=1M count=1 2>/dev/null
-# served_guest <name> <phase>: xl create -p with one virtio disk, served by the probe's phase
+# served_guest <name> <phase> [kernel args]: xl create -p with one virtio disk, served by the
+# probe's phase
 served_guest() {
-  guest_cfg $1 $T/$1.cfg "xlite.hold xlite.devmem=0x02000000"
+  guest_cfg $1 $T/$1.cfg "xlite.hold xlite.devmem=0x02000000 $3"
   sed -i 's/^vcpus = 1/vcpus = 2/' $T/$1.cfg
   echo "disk = [ '$T/vd.img,raw,xvda,rw,specification=virtio' ]" >> $T/$1.cfg
   xl create -p $T/$1.cfg > $T/create-$1.out 2>&1 &
@@ -78,7 +79,13 @@ destroy io1
 check "io1 is gone from the hypervisor (no dying domain held by a mapping)" wait_for 20 no_domain "$D"
 
 say "--- io2: destroyed while its carrier is open, then the carrier closed"
-served_guest io2 2
+# xlite.virtio: the guest loads Debian's virtio_mmio (its probe reads the magic, then version
+# 0 from the trivial handler and gives up: "Version 0 not supported"), virtio_blk and ext4
+served_guest io2 2 xlite.virtio
+check "io2: the guest went through loading the virtio and ext4 modules" \
+  wait_for 60 console_has io2 '===VIRTIO-DISKS'
+check "io2: no insmod failed" sh -c "! grep 'insmod .* failed' /var/log/xen/console/guest-io2.log"
+tr -d '\r' < /var/log/xen/console/guest-io2.log | grep -E '===VIRTIO|insmod|virtio' | sed 's/^/  guest| /'
 destroy io2
 xl list | sed 's/^/  xl list (carrier still open)| /'
 probe_done 2

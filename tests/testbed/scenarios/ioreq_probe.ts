@@ -112,6 +112,13 @@ for (const phase of [1, 2]) {
     accesses.includes("r4@0"),
     accesses.join(" "),
   );
+  say(`accesses: ${accesses.join(" ")}`);
+  if (phase === 2) {
+    check(
+      "the guest's virtio_mmio driver read the magic and the version",
+      accesses.includes("r4@0") && accesses.includes("r4@4"),
+    );
+  }
   if (phase === 1) {
     line.raise();
     check(
