@@ -209,7 +209,14 @@ export function startIoreqServer(
     }
   };
   const done = loop();
-  done.catch(() => {}); // observed through `done`; never an unhandled rejection
+  // observed through `done` and logged (the guest's vCPUs wait from now on); never unhandled
+  done.catch((error) =>
+    logLine(
+      `domain ${domid}: IOREQ server ${id} stopped serving: ${
+        error instanceof Error ? error.message : error
+      }`,
+    )
+  );
 
   return {
     domid,

@@ -15,8 +15,8 @@ CONFIG=$C/x/boot/xen-4.17-arm64.config
 KEY=$(cat "$0" "$CONFIG" | sha256sum | cut -c1-16)
 O=$C/ioreq-xen/$KEY
 if [ -f "$O/xen" ] && [ -f "$O/done" ]; then echo "$O/xen"; exit 0; fi
-for t in aarch64-linux-gnu-gcc flex bison make apt-get xz; do
-  command -v $t >/dev/null || { echo "ioreq-xen: needs $t (tests/setup.sh installs gcc-aarch64-linux-gnu flex bison)" >&2; exit 1; }
+for t in aarch64-linux-gnu-gcc flex bison make apt-get xz python3; do
+  command -v $t >/dev/null || { echo "ioreq-xen: needs $t (tests/setup.sh installs it)" >&2; exit 1; }
 done
 rm -rf "$C/ioreq-xen"; mkdir -p "$O"
 W=$C/ioreq-xen/work; mkdir -p "$W/apt/lists/partial" "$W/apt/cache/archives/partial" "$W/src"
