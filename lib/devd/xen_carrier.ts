@@ -53,7 +53,11 @@ function openCarrier(domid: number, options: XenCarrierOptions): FrontendCarrier
   const memory = mapGuestRam(domid, ramBanks(BigInt(info.maxMemkb) * 1024n));
   let server;
   try {
-    server = startIoreqServer(domid, info.vcpuMaxId + 1, { log });
+    // IOREQ_TYPE_INVALIDATE: the guest's p2m changed, its RAM is remapped in place
+    server = startIoreqServer(domid, info.vcpuMaxId + 1, {
+      log,
+      onInvalidate: () => memory.invalidate(),
+    });
   } catch (error) {
     memory.close();
     throw error;

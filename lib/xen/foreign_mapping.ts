@@ -26,8 +26,22 @@ export function XENMEM_resource_ioreq_server_frame_ioreq(n: number): number {
 /** `PROT_READ | PROT_WRITE`. */
 const PROT_RW = 3;
 
+/** `MAP_FIXED`: replace what is mapped at the address (a remap in place). */
+const MAP_FIXED = 0x10;
+const MAP_PRIVATE = 0x02;
+const MAP_ANONYMOUS = 0x20;
+
+const LIBC = {
+  mmap: { parameters: ["pointer", "usize", "i32", "i32", "i32", "i64"], result: "pointer" },
+  munmap: { parameters: ["pointer", "usize"], result: "i32" },
+} as const satisfies Deno.ForeignLibraryInterface;
+
 const SYMBOLS = {
   ...FOREIGNMEMORY_SYMBOLS,
+  xenforeignmemory_map2: {
+    parameters: ["pointer", "u32", "pointer", "i32", "i32", "usize", "buffer", "buffer"],
+    result: "pointer",
+  },
   xenforeignmemory_map_resource: {
     parameters: ["pointer", "u16", "u32", "u32", "u64", "u64", "buffer", "i32", "i32"],
     result: "pointer",
@@ -53,8 +67,13 @@ export interface ForeignMapping {
   /**
    * Maps `pages` guest frames of `domid` from guest-physical page `firstPfn` read-write. Pages
    * Xen refuses are reported in `errors`; the call throws only when nothing could be mapped.
+   * With `at` (the `bytes` of an earlier mapping of the same size) the frames are mapped again
+   * at that address (MAP_FIXED, as QEMU's map cache remaps a bucket), so views of the old
+   * mapping stay valid and see the guest's current pages; the old mapping is replaced, not
+   * unmapped separately. When such a remap fails, the address holds anonymous zero pages
+   * (never a hole that would fault) and the error is thrown.
    */
-  mapPages(domid: number, firstPfn: bigint, pages: number): ForeignPages;
+  mapPages(domid: number, firstPfn: bigint, pages: number, at?: Uint8Array): ForeignPages;
   /** Maps `frames` frames of a domain's resource (`XENMEM_acquire_resource`) read-write. */
   mapResource(
     domid: number,
@@ -81,16 +100,34 @@ export function openForeignMapping(): ForeignMapping {
   }
   const live = (at: Deno.PointerObject, pages: number) =>
     new Uint8Array(new Deno.UnsafePointerView(at).getArrayBuffer(pages * XC_PAGE_SIZE));
+  let libc: Deno.DynamicLibrary<typeof LIBC> | null = null;
   return {
-    mapPages(domid, firstPfn, pages) {
+    mapPages(domid, firstPfn, pages, place) {
       const pfns = new BigUint64Array(pages).map((_, i) => firstPfn + BigInt(i));
       const errors = new Int32Array(pages);
-      const at = s.xenforeignmemory_map(fmem, domid, PROT_RW, BigInt(pages), pfns, errors);
-      if (at === null) {
+      const hint = place ? Deno.UnsafePointer.of(place) : null;
+      const at = s.xenforeignmemory_map2(
+        fmem,
+        domid,
+        hint,
+        PROT_RW,
+        hint ? MAP_FIXED : 0,
+        BigInt(pages),
+        pfns,
+        errors,
+      );
+      if (at === null || (hint && !Deno.UnsafePointer.equals(at, hint))) {
+        const errno = errnoName(lastErrno());
+        if (hint) {
+          // the old mapping may be gone: put zero pages there so no view ever faults
+          libc ??= Deno.dlopen("libc.so.6", LIBC);
+          const length = BigInt(pages * XC_PAGE_SIZE);
+          libc.symbols.mmap(hint, length, PROT_RW, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0n);
+        }
         throw new XenCallError(
-          "xenforeignmemory_map",
+          "xenforeignmemory_map2",
           `mapping ${pages} page(s) of domain ${domid} at pfn 0x${firstPfn.toString(16)}`,
-          errnoName(lastErrno()),
+          errno,
         );
       }
       let mapped = true;
@@ -137,6 +174,7 @@ export function openForeignMapping(): ForeignMapping {
     close() {
       s.xenforeignmemory_close(fmem);
       lib.close();
+      libc?.close();
     },
   };
 }

@@ -6,7 +6,7 @@
  * at 0x200000000 (spec §3.1).
  *
  * Mapped in 2 MiB chunks on first touch and kept until `close` (never a map/unmap per
- * request): mapping a whole 128 MiB guest up front took ~12 s in the TCG testbed, longer than
+ * request; remapped in place when Xen says the guest's physical map changed): mapping a whole 128 MiB guest up front took ~12 s in the TCG testbed, longer than
  * libxl waits for backend state 2 (10 s, spec §2.6), and each mapped page costs dom0 a
  * ballooned page, so only what the devices touch is mapped.
  *
@@ -32,6 +32,15 @@ export interface GuestRam extends GuestMemory {
   readonly banks: readonly GuestRamBank[];
   /** Chunks mapped so far (each `GUEST_RAM_CHUNK` bytes). */
   readonly mappedChunks: number;
+  /** How often `invalidate` ran. */
+  readonly invalidations: number;
+  /**
+   * The guest's physical map changed (Xen's `IOREQ_TYPE_INVALIDATE`, sent after the guest gave
+   * pages back, e.g. by ballooning): every mapped chunk is mapped again in place, so views
+   * stay valid and see the pages the guest has now; pages it no longer has become holes. A
+   * chunk that cannot be remapped is refused from then on (its views read zeros).
+   */
+  invalidate(): void;
   /** Unmaps everything; every view handed out dies with it. */
   close(): void;
 }
@@ -42,8 +51,13 @@ export const GUEST_RAM_CHUNK = 2 * 1024 * 1024;
 const PAGE = BigInt(XC_PAGE_SIZE);
 const CHUNK = BigInt(GUEST_RAM_CHUNK);
 
-/** A chunk: its pages, or null when Xen refused the whole mapping (never retried). */
-type Chunk = { pages: ForeignPages; bad: number } | null;
+/**
+ * A chunk: its pages and how many Xen refused (`dead` after a failed remap: all refused), or
+ * null when Xen refused the whole first mapping (never retried).
+ */
+type Chunk = { pages: ForeignPages; bad: number; dead: boolean } | null;
+
+const badPages = (errors: Int32Array) => errors.reduce((n, e) => n + (e !== 0 ? 1 : 0), 0);
 
 /**
  * The RAM of domain `domid` in `banks`, mapped read-write on demand. Pages Xen refuses (a bank
@@ -58,6 +72,7 @@ export function mapGuestRam(
   const ram = banks.filter((b) => b.size > 0n);
   const chunks = new Map<bigint, Chunk>();
   let open = true;
+  let invalidations = 0;
 
   /** The bank holding all of [gpa, end), if any. */
   const bankOf = (gpa: bigint, end: bigint) =>
@@ -71,7 +86,7 @@ export function mapGuestRam(
     let mapped: Chunk = null;
     try {
       const pages = mapping.mapPages(domid, base / PAGE, Number((end - base) / PAGE));
-      mapped = { pages, bad: pages.errors.reduce((n, e) => n + (e !== 0 ? 1 : 0), 0) };
+      mapped = { pages, bad: badPages(pages.errors), dead: false };
     } catch {
       mapped = null; // not the guest's RAM after all: refuse it from now on
     }
@@ -88,7 +103,7 @@ export function mapGuestRam(
     const index = gpa / CHUNK;
     if (length > 0 && (end - 1n) / CHUNK !== index) return null;
     const c = chunk(index, bank);
-    if (c === null) return null;
+    if (c === null || c.dead) return null;
     const offset = Number(gpa - index * CHUNK);
     if (offset + length > c.pages.bytes.length) return null;
     if (c.bad !== 0 && length > 0) {
@@ -117,7 +132,30 @@ export function mapGuestRam(
     domid,
     banks: ram,
     get mappedChunks() {
-      return [...chunks.values()].filter((c) => c !== null).length;
+      return [...chunks.values()].filter((c) => c !== null && !c.dead).length;
+    },
+    get invalidations() {
+      return invalidations;
+    },
+    invalidate() {
+      if (!open) return;
+      invalidations++;
+      for (const [index, c] of chunks) {
+        if (c === null || c.dead) continue;
+        const pages = c.pages.bytes.length / XC_PAGE_SIZE;
+        try {
+          const again = mapping.mapPages(domid, (index * CHUNK) / PAGE, pages, c.pages.bytes);
+          // the new mapping replaced the old at the same address: keep the old `bytes` (every
+          // view shares its buffer) with the new errors and unmap
+          chunks.set(index, {
+            pages: { bytes: c.pages.bytes, errors: again.errors, unmap: again.unmap },
+            bad: badPages(again.errors),
+            dead: false,
+          });
+        } catch {
+          chunks.set(index, { pages: c.pages, bad: pages, dead: true });
+        }
+      }
     },
     view(gpa, length) {
       return within(gpa, length);

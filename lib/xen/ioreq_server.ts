@@ -37,6 +37,11 @@ export interface IoreqServerOptions {
   log?: (line: string) => void;
   /** Lines logged at most (a misbehaving guest must not flood the log); default 50. */
   maxLogLines?: number;
+  /**
+   * Called on `IOREQ_TYPE_INVALIDATE` (the guest's physical map changed) before it is
+   * acknowledged: drop or refresh whatever maps guest memory (QEMU flushes its map cache).
+   */
+  onInvalidate?: () => void;
 }
 
 /** A running IOREQ server for one guest. */
@@ -151,7 +156,14 @@ export function startIoreqServer(
   let closed = false;
 
   const handle = (req: Ioreq): bigint => {
-    if (req.type === IOREQ_TYPE_INVALIDATE) return 0n; // no map cache: the RAM is mapped once
+    if (req.type === IOREQ_TYPE_INVALIDATE) {
+      try {
+        options.onInvalidate?.();
+      } catch (error) {
+        log(`refreshing guest memory failed: ${error instanceof Error ? error.message : error}`);
+      }
+      return 0n;
+    }
     const read = req.dir === IOREQ_READ;
     if (req.type !== IOREQ_TYPE_COPY) {
       log(`ioreq type ${req.type} at 0x${req.addr.toString(16)} refused (only MMIO is served)`);

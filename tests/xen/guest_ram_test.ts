@@ -11,20 +11,24 @@ import type { ForeignMapping, ForeignPages } from "../../lib/xen/foreign_mapping
 
 const PAGE = 4096n;
 
-/** FAKE: each page filled with its pfn's low byte; `refused` pfns come back with -EINVAL. */
+/**
+ * FAKE: each page filled with its pfn's low byte (plus `generation`, bumped to model the guest
+ * getting new pages); `refused` pfns come back with -EINVAL. A remap (`at`) refills `at`.
+ */
 function fakeForeignMapping(refused: Set<bigint>) {
-  const calls: { pfn: bigint; pages: number }[] = [];
+  const calls: { pfn: bigint; pages: number; remap?: boolean }[] = [];
   let unmapped = 0;
   let closed = false;
+  const state = { generation: 0 };
   const mapping: ForeignMapping = {
-    mapPages(_domid, firstPfn, pages): ForeignPages {
-      calls.push({ pfn: firstPfn, pages });
-      const bytes = new Uint8Array(pages * 4096);
+    mapPages(_domid, firstPfn, pages, at): ForeignPages {
+      calls.push(at ? { pfn: firstPfn, pages, remap: true } : { pfn: firstPfn, pages });
+      const bytes = at ?? new Uint8Array(pages * 4096);
       const errors = new Int32Array(pages);
       for (let i = 0; i < pages; i++) {
         const pfn = firstPfn + BigInt(i);
         if (refused.has(pfn)) errors[i] = -22;
-        else bytes.fill(Number(pfn & 0xffn), i * 4096, (i + 1) * 4096);
+        else bytes.fill(Number((pfn + BigInt(state.generation)) & 0xffn), i * 4096, (i + 1) * 4096);
       }
       return { bytes, errors, unmap: () => void unmapped++ };
     },
@@ -35,7 +39,7 @@ function fakeForeignMapping(refused: Set<bigint>) {
       closed = true;
     },
   };
-  return { mapping, calls, unmappedCount: () => unmapped, isClosed: () => closed };
+  return { mapping, calls, state, unmappedCount: () => unmapped, isClosed: () => closed };
 }
 
 const BANK0 = 0x4000_0000n;
@@ -142,4 +146,44 @@ Deno.test("guest RAM: a chunk Xen refuses as a whole is refused from then on, no
   assertEquals(ram.view(BANK0 + 8n, 4), null);
   assertEquals(calls, 1);
   assertEquals(ram.mappedChunks, 0);
+});
+
+Deno.test("guest RAM: invalidate remaps every mapped chunk in place; old views see the new pages", () => {
+  const refused = new Set<bigint>();
+  const fake = fakeForeignMapping(refused);
+  const ram = mapGuestRam(7, [{ base: BANK0, size: 8n << 20n }], fake.mapping);
+  const view = ram.view(BANK0 + 4096n, 16)!;
+  const first = view[0];
+  ram.read(BANK0 + (4n << 20n), new Uint8Array(1)); // a second chunk
+  fake.state.generation = 1; // the guest got other pages
+  refused.add(BANK0 / PAGE + 2n); // and gave one back
+  ram.invalidate();
+  assertEquals(ram.invalidations, 1);
+  assertEquals(fake.calls.filter((c) => c.remap).length, 2, "both chunks, only those");
+  assertEquals(view[0], (first + 1) & 0xff, "the old view reads the new page");
+  assertEquals(ram.view(BANK0 + 2n * PAGE, 1), null, "the page given back is a hole now");
+  assertEquals(ram.mappedChunks, 2);
+  ram.close();
+  assertEquals(fake.unmappedCount(), 2, "each chunk unmapped once (the remap replaced the map)");
+});
+
+Deno.test("guest RAM: a chunk whose remap fails is refused from then on", () => {
+  const fake = fakeForeignMapping(new Set());
+  let fail = false;
+  const mapping: ForeignMapping = {
+    ...fake.mapping,
+    mapPages(domid, pfn, pages, at) {
+      if (fail) throw new Error("ENOMEM");
+      return fake.mapping.mapPages(domid, pfn, pages, at);
+    },
+  };
+  const ram = mapGuestRam(7, [{ base: BANK0, size: 4n << 20n }], mapping);
+  assert(ram.read(BANK0, new Uint8Array(4)));
+  fail = true;
+  ram.invalidate();
+  assert(!ram.read(BANK0, new Uint8Array(4)));
+  assertEquals(ram.view(BANK0, 4), null);
+  assertEquals(ram.mappedChunks, 0);
+  ram.close();
+  assertEquals(fake.unmappedCount(), 1, "the dead chunk's address range is still released");
 });

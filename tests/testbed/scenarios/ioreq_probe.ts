@@ -16,6 +16,8 @@
  */
 import { openXenFrontendCarrier, xenFrontendCarrierOpener } from "../../../lib/devd/xen_carrier.ts";
 import { openDeviceModel } from "../../../lib/xen/devicemodel.ts";
+import { readGuestMemory } from "../../../lib/xen/foreign_memory.ts";
+import type { GuestRam } from "../../../lib/xen/guest_ram.ts";
 import type { MmioHandler } from "../../../lib/virtio_backend/interfaces.ts";
 
 const dir = Deno.args[0];
@@ -81,8 +83,9 @@ for (const phase of [1, 2]) {
       return String(e);
     }
   };
+  let view: Uint8Array | null = null;
   if (phase === 1) {
-    const view = carrier.memory.view(0x40000000n, 4096);
+    view = carrier.memory.view(0x40000000n, 4096);
     check("guest RAM: a live view of the first page", view !== null && view.length === 4096);
     check(
       "guest RAM: an address below RAM is refused",
@@ -113,6 +116,16 @@ for (const phase of [1, 2]) {
     accesses.join(" "),
   );
   say(`accesses: ${accesses.join(" ")}`);
+  const ram = carrier.memory as GuestRam;
+  say(`IOREQ_TYPE_INVALIDATE seen (RAM remapped in place) ${ram.invalidations} time(s)`);
+  if (view) {
+    // the view taken before the guest ran (and before any remap) against a fresh mapping
+    const fresh = readGuestMemory(domid, 0x40000000n, 4096);
+    check(
+      "guest RAM: the view taken before the guest ran shows its current first page",
+      fresh.every((b, i) => b === view![i]),
+    );
+  }
   if (phase === 2) {
     check(
       "the guest's virtio_mmio driver read the magic and the version",
