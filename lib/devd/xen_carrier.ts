@@ -69,6 +69,14 @@ function openCarrier(domid: number, options: XenCarrierOptions): FrontendCarrier
     memory,
     addDevice(base: bigint, size: number, irq: number, handler: MmioHandler): InterruptLine {
       ioreq.addMmioWindow(base, size, handler);
+      try {
+        // lowering the line is harmless and proves Xen lets us drive this SPI (Arm dm.c takes
+        // only SPIs below the domain's nr_spis that Xen has not allocated itself)
+        ioreq.setIrqLevel(irq, 0);
+      } catch (error) {
+        ioreq.removeMmioWindow(base);
+        throw error;
+      }
       return {
         raise() {
           // virtio-mmio SPIs are edge-rising (spec §4.3, flags 0xf01): a pulse

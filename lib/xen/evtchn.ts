@@ -40,6 +40,9 @@ const F_SETFL = 4;
 const O_NONBLOCK = 0o4000;
 const EFD_CLOEXEC = 0o2000000;
 const POLLIN = 1;
+const POLLERR = 8;
+const POLLHUP = 16;
+const POLLNVAL = 32;
 const EAGAIN = 11;
 const EINTR = 4;
 
@@ -56,8 +59,8 @@ export interface EventChannels {
   /** The next port with an event, or null when none is pending; never blocks. */
   pending(): number | null;
   /**
-   * Resolves when an event may be pending, or when the handle is closed (check `closed`).
-   * One wait at a time.
+   * Resolves when an event may be pending, or when the handle is closed (check `closed`);
+   * rejects when poll(2) reports the evtchn fd in error. One wait at a time.
    */
   wait(): Promise<void>;
   /** True once `close` was called. */
@@ -158,6 +161,10 @@ export function openEventChannels(): EventChannels {
       waiting = libc.symbols.poll(fds, 2n, -1).then(() => {
         waiting = null;
         if (closed) release();
+        // revents (high half of the second int): an fd in error would wake us forever
+        else if ((fds[1] >>> 16) & (POLLERR | POLLHUP | POLLNVAL)) {
+          throw new XenCallError("poll", "waiting for event-channel events", "EIO");
+        }
       });
       return waiting;
     },

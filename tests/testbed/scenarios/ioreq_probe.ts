@@ -133,6 +133,26 @@ for (const phase of [1, 2]) {
     );
   }
   if (phase === 1) {
+    let refused = "";
+    try {
+      carrier.addDevice(BigInt(base) + 0x200n, 0x200, 200, handler);
+    } catch (e) {
+      refused = String(e);
+    }
+    check("addDevice with an SPI the guest does not have (200) throws", refused !== "");
+    say(`addDevice with SPI 200: ${refused}`);
+    let again = "";
+    try {
+      carrier.addDevice(BigInt(base) + 0x200n, 0x200, irq, handler);
+      carrier.removeDevice(BigInt(base) + 0x200n);
+    } catch (e) {
+      again = String(e);
+    }
+    check(
+      "... and leaves no window behind (the same window can be added after)",
+      again === "",
+      again,
+    );
     line.raise();
     check(
       "raising SPI (set_irq_level 1 then 0) logged no error",
