@@ -68,12 +68,17 @@ probe_done() {
 }
 
 say "--- io1: served, read on both vCPUs, carrier closed, then destroyed"
-served_guest io1 1
+served_guest io1 1 xlite.mmiotime=0x02000000:200
 check "io1: vCPU 0 read it too (its own ioreq slot and event channel)" \
   wait_for 30 console_has io1 '===DEVMEM-CPU0 0x02000000 0x74726976==='
 check "io1: vCPU 1 read it too (its own ioreq slot and event channel)" \
   wait_for 30 console_has io1 '===DEVMEM-CPU1 0x02000000 0x74726976==='
 tr -d '\r' < /var/log/xen/console/guest-io1.log | grep '===DEVMEM' | sed 's/^/  guest| /'
+check "io1: timed 200 reads of the window and of GICD_CTLR" \
+  wait_for 300 console_has io1 '===MMIOTIME 0x03001000'
+tr -d '\r' < /var/log/xen/console/guest-io1.log | sed -n 's/^===MMIOTIME \(.*\)===$/\1/p' |
+  awk '{ ms[$1] = ($4 - $3) * 1000 / $2; printf "  guest| %s: %d devmem reads, %.2f ms each\n", $1, $2, ms[$1] }
+       END { if (ms["0x02000000"] && ms["0x03001000"]) printf "  => forwarding to the dom0 IOREQ server: ~%.2f ms per access (TCG, informational)\n", ms["0x02000000"] - ms["0x03001000"] }'
 probe_done 1
 destroy io1
 check "io1 is gone from the hypervisor (no dying domain held by a mapping)" wait_for 20 no_domain "$D"

@@ -113,9 +113,9 @@ for (const phase of [1, 2]) {
   check(
     "the guest's read reached the handler (offset 0, 4 bytes)",
     accesses.includes("r4@0"),
-    accesses.join(" "),
+    accesses.slice(0, 12).join(" "),
   );
-  say(`accesses: ${accesses.join(" ")}`);
+  say(`${accesses.length} accesses: ${accesses.slice(0, 12).join(" ")}`);
   const ram = carrier.memory as GuestRam;
   say(`IOREQ_TYPE_INVALIDATE seen (RAM remapped in place) ${ram.invalidations} time(s)`);
   if (view) {
