@@ -8,6 +8,7 @@ DENO_VERSION=2.9.6
 # Debian packages the tests use as real peers (see README, "Tests").
 DEBIAN_PACKAGES=(gcc make libxen-dev xen-utils-4.17 xenstore-utils device-tree-compiler libfdt-dev
   qemu-system-arm cpio  # qemu-system-arm + cpio: the real-Xen testbed (tests/testbed/)
+  gcc-aarch64-linux-gnu flex bison xz-utils python3  # testbed/build-ioreq-xen.sh
   emscripten linux-source-6.1)  # rebuild wasm/libfdt.wasm from Debian's libfdt (tests/fdt/)
 
 missing=()

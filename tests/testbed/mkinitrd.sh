@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the testbed's two initramfs images from the unpacked packages in $C (see fetch.sh):
-#   $B/domu-initrd.cpio.gz  busybox + domu-init (prints its device tree); reproducible byte for
+#   $B/domu-initrd.cpio.gz  busybox + domu-init (prints its device tree) + the PV/virtio disk and
+#                           ext4 modules; reproducible byte for
 #                           byte (its size decides where libxc puts the ramdisk and the DTB)
 #   $B/dom0-initrd.cpio.gz  busybox + glibc + Xen 4.17 tools + bash/flock (block hotplug script)
 #                           + Xen/loop/virtio/9p modules + the domU kernel and initrd in /boot
@@ -29,6 +30,12 @@ printf '#!/bin/sh\n/bin/busybox poweroff -f\n' > "$D/sbin/poweroff"; chmod +x "$
 cp "$S/domu-init" "$D/init"; chmod 755 "$D/init"
 # PV block frontend, loaded only when the command line says xlite.readdisk=<dev>
 mkdir -p "$D/lib/modules"; cp "$K/drivers/block/xen-blkfront.ko" "$D/lib/modules/"
+# virtio-mmio disks and ext4 (Debian's 6.1 builds them as modules: CONFIG_VIRTIO_MMIO=m,
+# CONFIG_VIRTIO_BLK=m, CONFIG_EXT4_FS=m), loaded only when the command line says xlite.virtio
+for m in drivers/virtio/virtio_mmio.ko drivers/block/virtio_blk.ko lib/crc16.ko fs/mbcache.ko \
+         fs/jbd2/jbd2.ko crypto/crc32c_generic.ko fs/ext4/ext4.ko; do
+  cp "$K/$m" "$D/lib/modules/"
+done
 find "$D" -exec touch -h -d @0 {} +
 (cd "$D" && find . | LC_ALL=C sort | cpio -o -H newc --quiet --reproducible -R 0:0 | gzip -9 -n > "$B/domu-initrd.cpio.gz")
 

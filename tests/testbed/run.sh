@@ -11,7 +11,9 @@
 #   --out DIR keep the results (serial.log, scenario.log, files the scenario wrote) in DIR
 # exit: 0 pass, 1 fail, 77 this host cannot run the testbed (the reason is printed)
 # env: XLITE_TESTBED_CACHE (default ${XDG_CACHE_HOME:-$HOME/.cache}/xlite-testbed), GIC (3|2),
-#      SMP (1), MEM (MiB, 2048), DOM0MEM (768M), TIMEOUT (s, 900), XLITE_TESTBED_APPEND (dom0 args)
+#      SMP (1), MEM (MiB, 2048), DOM0MEM (768M), TIMEOUT (s, 900), XLITE_TESTBED_APPEND (dom0 args),
+#      XLITE_TESTBED_XEN (stock | ioreq: Xen with CONFIG_IOREQ_SERVER from build-ioreq-xen.sh;
+#      default: the scenario's "# testbed-xen: KIND" line, else stock)
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 TREE=$(cd "$HERE/../.." && pwd)
@@ -28,6 +30,11 @@ while [ $# -gt 0 ]; do
   shift
 done
 skip() { echo "testbed: cannot run here: $*"; exit 77; }
+# the hypervisor: XLITE_TESTBED_XEN, else the scenario's own "# testbed-xen: ioreq" line
+XEN_KIND=${XLITE_TESTBED_XEN:-}
+[ -z "$XEN_KIND" ] && [ -z "$CHECK" ] && [ -f "$HERE/scenarios/$SCENARIO.sh" ] &&
+  XEN_KIND=$(sed -n 's/^# testbed-xen: *//p' "$HERE/scenarios/$SCENARIO.sh" | head -1)
+XEN_KIND=${XEN_KIND:-stock}
 
 command -v qemu-system-aarch64 >/dev/null || skip "no qemu-system-aarch64 (Debian package qemu-system-arm)"
 for t in cpio dpkg-deb apt-get npm flock timeout; do command -v $t >/dev/null || skip "no $t"; done
@@ -36,6 +43,13 @@ exec 9>"$C/.lock"
 flock 9
 C=$C bash "$HERE/fetch.sh" >&2 || skip "could not download the arm64 packages / aarch64 deno (see above)"
 B=$(C=$C bash "$HERE/mkinitrd.sh") || skip "could not build the testbed images (see above)"
+XEN_IMAGE=$C/x/boot/xen-4.17-arm64
+case $XEN_KIND in
+  stock) ;;
+  ioreq) XEN_IMAGE=$(C=$C bash "$HERE/build-ioreq-xen.sh") ||
+           skip "could not build the IOREQ hypervisor (see above)" ;;
+  *) echo "testbed: XLITE_TESTBED_XEN must be stock or ioreq" >&2; exit 2 ;;
+esac
 flock -u 9
 [ -n "$CHECK" ] && { echo "testbed: ready ($B)"; exit 0; }
 [ -f "$HERE/scenarios/$SCENARIO.sh" ] || { echo "testbed: no scenario $HERE/scenarios/$SCENARIO.sh" >&2; exit 2; }
@@ -46,7 +60,7 @@ mkdir -p "$OUT"; rm -f "$OUT/rc" "$OUT/scenario.log" "$OUT/serial.log"
 trap '[ -n "$TMP" ] && rm -rf "$TMP"' EXIT
 GIC=${GIC:-3}; SMP=${SMP:-1}; MEM=${MEM:-2048}; DOM0MEM=${DOM0MEM:-768M}; TIMEOUT=${TIMEOUT:-900}
 KERNEL=$(ls "$C"/x/boot/vmlinuz-* | head -1)
-echo "testbed: booting Xen (GICv$GIC) for scenario '$SCENARIO'; serial log $OUT/serial.log" >&2
+echo "testbed: booting Xen ($XEN_KIND, GICv$GIC) for scenario '$SCENARIO'; serial log $OUT/serial.log" >&2
 START=$(date +%s)
 # Memory layout (RAM at 0x40000000): Xen image at 0x40200000 (relocates itself to the top), dom0
 # kernel at 0x42000000 (~32 MiB), QEMU's own DTB at 0x48000000 (keep clear: overlapping it makes
@@ -55,7 +69,7 @@ timeout "$TIMEOUT" qemu-system-aarch64 \
   -machine virt,virtualization=on,gic-version="$GIC" -cpu cortex-a57 -smp "$SMP" -m "$MEM" \
   -accel tcg,thread=multi -display none -monitor none -no-reboot -nodefaults \
   -serial file:"$OUT/serial.log" \
-  -kernel "$C/x/boot/xen-4.17-arm64" \
+  -kernel "$XEN_IMAGE" \
   -append "dom0_mem=$DOM0MEM,max:$DOM0MEM loglvl=all guest_loglvl=all console_timestamps=boot" \
   -device guest-loader,addr=0x42000000,kernel="$KERNEL",bootargs="console=hvc0 earlycon=xen rdinit=/init xlite.scenario=$SCENARIO ${XLITE_TESTBED_APPEND:-}" \
   -device guest-loader,addr=0x49000000,initrd="$B/dom0-initrd.cpio.gz" \

@@ -3,7 +3,9 @@
  * from the normal suite: one boot runs the `lifecycle` scenario, which drives domains made by
  * `xl create` with xlite's commands and compares them with xl's; a second boot runs the `create`
  * scenario (guests built by `xlite create`); a third the `console_xenstore` scenario (xlite's
- * creation writes against what `xl create -p` wrote, `xlite console` beside `xl console`). Skipped,
+ * creation writes against what `xl create -p` wrote, `xlite console` beside `xl console`); a
+ * fourth, on the testbed's IOREQ hypervisor (build-ioreq-xen.sh, built once and cached), the
+ * `ioreq` scenario (xlite's Xen frontend carrier serves a guest's MMIO window). Skipped,
  * with the reason printed, when the host cannot run the testbed (no qemu, packages not reachable).
  *
  * @module
@@ -26,5 +28,10 @@ testbedScenarioTest(
 testbedScenarioTest(
   "testbed: real Xen 4.17 on QEMU: creation xenstore writes equal xl's; xlite console attaches like xl console",
   "console_xenstore",
+  reason,
+);
+testbedScenarioTest(
+  "testbed: Xen 4.17 with IOREQ servers on QEMU: the Xen frontend carrier serves a guest's virtio-mmio window",
+  "ioreq",
   reason,
 );
