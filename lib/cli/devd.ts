@@ -10,6 +10,7 @@
 import { type Command, parseCommandArgs } from "./command.ts";
 import { UsageError } from "../errors.ts";
 import type { DevdParts } from "../devd/device_model.ts";
+import type { BlockImage } from "../virtio_backend/mod.ts";
 
 const USAGE = `usage: xlite devd [-F] [-p PIDFILE] [--json-log] [--log FILE]
 
@@ -29,44 +30,17 @@ Without -F the daemon detaches: stdin from /dev/null, stdout and stderr appended
 log file, its own session (setsid); 'xlite devd' returns once it serves. Stop it with
 SIGTERM (kill $(cat PIDFILE)).`;
 
-/** Module specifiers of the two real parts, merged from other branches (see below). */
-const XEN_CARRIER_MODULE = "../devd/xen_carrier.ts";
-const DEVICE_MODEL_MODULE = "../virtio_backend/mod.ts";
-
 /**
  * The real parts: the Xen carrier (IOREQ server, foreign mappings) and lib/virtio_backend's
- * image and virtio-blk device. A part missing from this build fails each device with one
- * line instead of stopping the daemon.
- *
- * TODO(merge): the carrier (branch `ioreq`) and the device model (branch `vbackend`) are not
- * on this branch; once merged, replace the two computed imports below by
- *   import { openXenFrontendCarrier } from "../devd/xen_carrier.ts";
- *   import { createVirtioBlkDevice, openBlockImage } from "../virtio_backend/mod.ts";
+ * image and virtio-blk device, loaded when the daemon starts (not at every xlite start-up).
  */
-async function productionParts(): Promise<DevdParts> {
-  type Loaded = { module?: Record<string, unknown>; why: string };
-  const load = (specifier: string, what: string): Promise<Loaded> =>
-    import(specifier).then(
-      (module) => ({ module, why: "" }),
-      (error) => ({
-        why: error instanceof TypeError && /Module not found/.test(error.message)
-          ? `${what} is not in this build of xlite`
-          : `${what} could not be loaded: ${(error as Error).message.split("\n")[0]}`,
-      }),
-    );
-  const [carrier, model] = await Promise.all([
-    load(XEN_CARRIER_MODULE, "the Xen carrier"),
-    load(DEVICE_MODEL_MODULE, "the virtio device model"),
-  ]);
-  const fail = (why: string) => () => {
-    throw new Error(why);
-  };
+async function productionParts(): Promise<DevdParts<BlockImage>> {
+  const [{ openXenFrontendCarrier }, { createVirtioBlkDevice, openBlockImage }] = await Promise
+    .all([import("../devd/xen_carrier.ts"), import("../virtio_backend/mod.ts")]);
   return {
-    openCarrier: (carrier.module?.openXenFrontendCarrier as DevdParts["openCarrier"]) ??
-      ((_domid) => Promise.reject(new Error(carrier.why))),
-    openImage: (model.module?.openBlockImage as DevdParts["openImage"]) ?? fail(model.why),
-    createDevice: (model.module?.createVirtioBlkDevice as DevdParts["createDevice"]) ??
-      fail(model.why),
+    openCarrier: openXenFrontendCarrier,
+    openImage: openBlockImage,
+    createDevice: createVirtioBlkDevice,
   };
 }
 
