@@ -27,7 +27,7 @@ import {
   type XenVersion,
 } from "../xen_version/mod.ts";
 import { parseDiskSpecs } from "../disk/mod.ts";
-import type { DiskSpec } from "../disk/types.ts";
+import type { DiskSpec } from "../disk/mod.ts";
 import type { DomainConfig, ShutdownAction } from "./types.ts";
 import { parseXlCfg, readConfigText } from "./xl_cfg.ts";
 import { parseVirtioSpec } from "./virtio_spec.ts";

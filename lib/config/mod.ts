@@ -38,5 +38,5 @@ export type {
   DiskSpec,
   DiskSpecification,
   DiskTransport,
-} from "../disk/types.ts";
+} from "../disk/mod.ts";
 export type { XliteError } from "../errors.ts";

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { DiskSpec } from "../disk/types.ts";
+import type { DiskSpec } from "../disk/mod.ts";
 
 /** `libxl_virtio_transport` (spec §2.1). */
 export type VirtioTransport = "unknown" | "mmio";

@@ -9,7 +9,7 @@
  * @module
  */
 import type { XenstoreClient } from "../xenstore/mod.ts";
-import { pathCleanup } from "../devices/remove.ts";
+import { pathCleanup } from "../devices/mod.ts";
 import { XenbusStateClosing } from "../xenstore/mod.ts";
 
 /** Where `xenbus_dev_error` writes for the backend at `backendPath` (absolute). */

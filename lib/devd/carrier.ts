@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { GuestMemory, InterruptLine, MmioHandler } from "../virtio_backend/interfaces.ts";
+import type { GuestMemory, InterruptLine, MmioHandler } from "../virtio_backend/mod.ts";
 
 /** The hypervisor side of every device served for one frontend domain. */
 export interface FrontendCarrier {

@@ -20,15 +20,15 @@
  * @module
  */
 import type { XenstoreClient, XenstoreWatch } from "../xenstore/mod.ts";
-import { cAtoi } from "../devices/c_numbers.ts";
+import { cAtoi } from "../devices/mod.ts";
 import {
   XenbusStateClosed,
   XenbusStateClosing,
   XenbusStateInitialising,
   XenbusStateInitWait,
 } from "../xenstore/mod.ts";
-import { destroyDevice } from "../devices/remove.ts";
-import { domainPath } from "../devices/paths.ts";
+import { destroyDevice } from "../devices/mod.ts";
+import { domainPath } from "../devices/mod.ts";
 import { XliteError } from "../errors.ts";
 import { backendErrorPath, clearBackendError, reportBackendFatal } from "./backend_error.ts";
 import { type CarrierPool, createCarrierPool } from "./carrier_pool.ts";

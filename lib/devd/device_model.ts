@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { GuestMemory, InterruptLine, MmioHandler } from "../virtio_backend/interfaces.ts";
+import type { GuestMemory, InterruptLine, MmioHandler } from "../virtio_backend/mod.ts";
 import type { OpenFrontendCarrier } from "./carrier.ts";
 
 /** A disk image opened for a backend (raw file or block device). */

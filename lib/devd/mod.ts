@@ -29,5 +29,5 @@ export type {
   XsAccess,
   XsPermission,
 } from "../xenstore/mod.ts";
-export type { DeviceRef } from "../devices/types.ts";
-export type { GuestMemory, InterruptLine, MmioHandler } from "../virtio_backend/interfaces.ts";
+export type { DeviceRef } from "../devices/mod.ts";
+export type { GuestMemory, InterruptLine, MmioHandler } from "../virtio_backend/mod.ts";

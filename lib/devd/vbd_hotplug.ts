@@ -14,12 +14,12 @@
  * @module
  */
 import type { XenstoreClient } from "../xenstore/mod.ts";
-import { cAtoi } from "../devices/c_numbers.ts";
-import { LIBXL_DEVICE_TIMEOUT_MS, waitForState } from "../devices/backend_state.ts";
+import { cAtoi } from "../devices/mod.ts";
+import { LIBXL_DEVICE_TIMEOUT_MS, waitForState } from "../devices/mod.ts";
 import { XenbusStateClosed, XenbusStateInitWait } from "../xenstore/mod.ts";
-import { LIBXL_HOTPLUG_TIMEOUT_MS, runHotplugScript } from "../devices/hotplug.ts";
-import { destroyDevice } from "../devices/remove.ts";
-import type { DeviceRef } from "../devices/types.ts";
+import { LIBXL_HOTPLUG_TIMEOUT_MS, runHotplugScript } from "../devices/mod.ts";
+import { destroyDevice } from "../devices/mod.ts";
+import type { DeviceRef } from "../devices/mod.ts";
 import type { DevdLog } from "./log.ts";
 
 /** The disk backend kinds whose hotplug script libxl runs (`vbd3` is 4.19's tap kind). */

@@ -14,8 +14,8 @@ import {
   GUEST_VIRTIO_MMIO_SPI_FIRST,
   GUEST_VIRTIO_MMIO_SPI_LAST,
   VIRTIO_MMIO_DEV_SIZE,
-} from "../arm/xen_arch_arm.ts";
-import { cAtoi, cStrtoul } from "../devices/c_numbers.ts";
+} from "../arm/mod.ts";
+import { cAtoi, cStrtoul } from "../devices/mod.ts";
 import type { XenstoreOps } from "../xenstore/mod.ts";
 
 /** Linux errno values a backend reports in its `error` node (`<errno> <text>`). */

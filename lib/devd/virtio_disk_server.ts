@@ -8,8 +8,8 @@
  *
  * @module
  */
-import type { InterruptLine, MmioHandler } from "../virtio_backend/interfaces.ts";
-import { VIRTIO_MMIO_DEV_SIZE } from "../arm/xen_arch_arm.ts";
+import type { InterruptLine, MmioHandler } from "../virtio_backend/mod.ts";
+import { VIRTIO_MMIO_DEV_SIZE } from "../arm/mod.ts";
 import type { CarrierPool } from "./carrier_pool.ts";
 import type { BlockImage, DevdParts, VirtioMmioDevice } from "./device_model.ts";
 import {

@@ -13,12 +13,12 @@
  *
  * @module
  */
-import { ramBanks } from "../arm/memory_layout.ts";
-import type { InterruptLine, MmioHandler } from "../virtio_backend/interfaces.ts";
-import { mapGuestRam } from "../xen/guest_ram.ts";
-import { startIoreqServer } from "../xen/ioreq_server.ts";
-import { XenCallError } from "../xen/errors.ts";
-import { openXenCtrl } from "../xen/xenctrl.ts";
+import { ramBanks } from "../arm/mod.ts";
+import type { InterruptLine, MmioHandler } from "../virtio_backend/mod.ts";
+import { mapGuestRam } from "../xen/mod.ts";
+import { startIoreqServer } from "../xen/mod.ts";
+import { XenCallError } from "../xen/mod.ts";
+import { openXenCtrl } from "../xen/mod.ts";
 import type { FrontendCarrier, OpenFrontendCarrier } from "./carrier.ts";
 
 /** Options of the Xen carrier. */

@@ -5,8 +5,8 @@
  *
  * @module
  */
-import type { DomainConfig, VirtioDevice } from "../config/types.ts";
-import type { DiskSpec } from "../disk/types.ts";
+import type { DomainConfig, VirtioDevice } from "../config/mod.ts";
+import type { DiskSpec } from "../disk/mod.ts";
 import { vdevToDevid } from "../disk/mod.ts";
 import {
   nodesAfter,

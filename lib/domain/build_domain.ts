@@ -8,9 +8,9 @@
  *
  * @module
  */
-import type { DomainConfig } from "../config/types.ts";
-import { isGzip } from "../arm/kernel_image.ts";
-import { GUEST_MAGIC_BASE } from "../arm/xen_arch_arm.ts";
+import type { DomainConfig } from "../config/mod.ts";
+import { isGzip } from "../arm/mod.ts";
+import { GUEST_MAGIC_BASE } from "../arm/mod.ts";
 import { XliteError } from "../errors.ts";
 import {
   type CreatedDomainArch,

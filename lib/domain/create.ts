@@ -19,7 +19,7 @@
  * @module
  */
 import { DEFAULT_XEN_VERSION, type XenVersion } from "../xen_version/mod.ts";
-import type { DomainConfig } from "../config/types.ts";
+import type { DomainConfig } from "../config/mod.ts";
 import { addDevice, planDomainDevices } from "../devices/mod.ts";
 import { XliteError } from "../errors.ts";
 import type { DomainBuilder, XenCtrl } from "../xen/mod.ts";

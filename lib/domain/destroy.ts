@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { XenCtrl } from "../xen/xenctrl.ts";
+import type { XenCtrl } from "../xen/mod.ts";
 import type { XenstoreClient } from "../xenstore/mod.ts";
 import { destroyDevice, parseBackendPath, removeDevice } from "../devices/mod.ts";
 import type { DeviceRef } from "../devices/mod.ts";

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import type { DomainConfig } from "../config/types.ts";
+import type { DomainConfig } from "../config/mod.ts";
 import {
   applyXenstoreOp,
   nodesAfter,
@@ -22,7 +22,7 @@ import {
   type XenstoreWrite,
   type XsPermission,
 } from "../xenstore/mod.ts";
-import { destroyDevice } from "../devices/remove.ts";
+import { destroyDevice } from "../devices/mod.ts";
 import { XliteError } from "../errors.ts";
 import { recordedDevices } from "./destroy.ts";
 

@@ -7,14 +7,14 @@
  * @module
  */
 import { createFdtWriter, editFdt } from "../fdt/mod.ts";
-import { buildGuestDt, type GuestArch, virtioMmioNodes } from "../arm/guest_dt.ts";
-import { probeKernel, syntheticArm64Image } from "../arm/kernel_image.ts";
-import { layoutMemory, type MemoryLayout } from "../arm/memory_layout.ts";
-import { DEFAULT_GPADDR_BITS, type ExtendedRegion, finaliseGuestDt } from "../arm/finalise.ts";
+import { buildGuestDt, type GuestArch, virtioMmioNodes } from "../arm/mod.ts";
+import { probeKernel, syntheticArm64Image } from "../arm/mod.ts";
+import { layoutMemory, type MemoryLayout } from "../arm/mod.ts";
+import { DEFAULT_GPADDR_BITS, type ExtendedRegion, finaliseGuestDt } from "../arm/mod.ts";
 import type { XenVersion } from "../xen_version/mod.ts";
-import type { DomainConfig } from "../config/types.ts";
+import type { DomainConfig } from "../config/mod.ts";
 import { XliteError } from "../errors.ts";
-import { GUEST_MAX_VCPUS } from "../arm/xen_arch_arm.ts";
+import { GUEST_MAX_VCPUS } from "../arm/mod.ts";
 import type { PreparedGuest } from "./prepare_guest.ts";
 import { domainConfigToXlJson, type XlObject } from "./xl_json.ts";
 

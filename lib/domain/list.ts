@@ -5,14 +5,14 @@
  *
  * @module
  */
-import type { DomainInfo } from "../xen/domain_info.ts";
-import type { XenCtrl } from "../xen/xenctrl.ts";
+import type { DomainInfo } from "../xen/mod.ts";
+import type { XenCtrl } from "../xen/mod.ts";
 import type { XenstoreOps } from "../xenstore/mod.ts";
 import { XliteError } from "../errors.ts";
 import { domainName } from "./resolve.ts";
 import { findDomain } from "./find_domain.ts";
 import { retrieveDomainConfig } from "./retrieve_config.ts";
-import { type JsonValue, yajlBeautify } from "../json/yajl.ts";
+import { type JsonValue, yajlBeautify } from "../json/mod.ts";
 
 /** One listed domain: what Xen says and its xenstore name (`undefined` when it has none). */
 export interface DomainRow {

@@ -31,7 +31,7 @@ export * from "./xen_session.ts";
 export * from "./xl_json.ts";
 
 // Types of folders without a mod.ts yet that this surface names (deno doc --lint).
-export type { ExtendedRegion } from "../arm/finalise.ts";
-export type { GuestArch } from "../arm/guest_dt.ts";
-export type { MemoryLayout, RamBank, Segment } from "../arm/memory_layout.ts";
-export type { JsonValue } from "../json/yajl.ts";
+export type { ExtendedRegion } from "../arm/mod.ts";
+export type { GuestArch } from "../arm/mod.ts";
+export type { MemoryLayout, RamBank, Segment } from "../arm/mod.ts";
+export type { JsonValue } from "../json/mod.ts";

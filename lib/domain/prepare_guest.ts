@@ -7,8 +7,8 @@
  *
  * @module
  */
-import type { DomainConfig } from "../config/types.ts";
-import { readDomainConfig } from "../config/domain_config.ts";
+import type { DomainConfig } from "../config/mod.ts";
+import { readDomainConfig } from "../config/mod.ts";
 import type { XenVersion } from "../xen_version/mod.ts";
 import { setDiskDefaults, statTarget, type TargetKind } from "../disk/mod.ts";
 import { XliteError } from "../errors.ts";

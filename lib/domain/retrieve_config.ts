@@ -7,11 +7,11 @@
  *
  * @module
  */
-import type { DomainInfo } from "../xen/domain_info.ts";
-import type { XenCtrl } from "../xen/xenctrl.ts";
-import { SCHEDULER_NAMES, XEN_SCHEDULER_CREDIT, XEN_SCHEDULER_CREDIT2 } from "../xen/domctl.ts";
+import type { DomainInfo } from "../xen/mod.ts";
+import type { XenCtrl } from "../xen/mod.ts";
+import { SCHEDULER_NAMES, XEN_SCHEDULER_CREDIT, XEN_SCHEDULER_CREDIT2 } from "../xen/mod.ts";
 import type { XenstoreOps } from "../xenstore/mod.ts";
-import type { JsonValue } from "../json/yajl.ts";
+import type { JsonValue } from "../json/mod.ts";
 
 /** A JSON object (keys in order). */
 export type JsonObject = { [key: string]: JsonValue };

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { XenCtrl } from "../xen/xenctrl.ts";
+import type { XenCtrl } from "../xen/mod.ts";
 import type { XenstoreClient } from "../xenstore/mod.ts";
 import { XliteError } from "../errors.ts";
 import { DomainNotFoundError } from "./domain_errors.ts";

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { XenCtrl } from "../xen/xenctrl.ts";
+import type { XenCtrl } from "../xen/mod.ts";
 import { DomainNotFoundError } from "./domain_errors.ts";
 
 /** Unpauses domain `domid`; {@linkcode DomainNotFoundError} when there is no such domain. */

@@ -6,9 +6,9 @@
  *
  * @module
  */
-import type { DomainConfig } from "../config/types.ts";
-import type { JsonValue } from "../json/yajl.ts";
-import { yajlBeautify } from "../json/yajl.ts";
+import type { DomainConfig } from "../config/mod.ts";
+import type { JsonValue } from "../json/mod.ts";
+import { yajlBeautify } from "../json/mod.ts";
 import { XliteError } from "../errors.ts";
 import { domainConfigToXlJson, toPlain } from "./xl_json.ts";
 import { type JsonObject, setOrdered, userdataPath } from "./retrieve_config.ts";

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { openXenCtrl, type XenCtrl } from "../xen/xenctrl.ts";
+import { openXenCtrl, type XenCtrl } from "../xen/mod.ts";
 import { openXenstore, type XenstoreClient } from "../xenstore/mod.ts";
 
 /** An open hypervisor handle and xenstore connection. */

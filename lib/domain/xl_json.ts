@@ -7,9 +7,9 @@
  *
  * @module
  */
-import type { DomainConfig, VirtioDevice } from "../config/types.ts";
+import type { DomainConfig, VirtioDevice } from "../config/mod.ts";
 import { diskToLibxlJson } from "../disk/mod.ts";
-import { type JsonValue, yajlBeautify } from "../json/yajl.ts";
+import { type JsonValue, yajlBeautify } from "../json/mod.ts";
 
 /** A JSON value with key order kept (objects as entry lists). */
 export type XlJson = string | number | XlJson[] | XlObject;

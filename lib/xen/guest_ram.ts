@@ -12,7 +12,7 @@
  *
  * @module
  */
-import type { GuestMemory } from "../virtio_backend/interfaces.ts";
+import type { GuestMemory } from "../virtio_backend/mod.ts";
 import { XC_PAGE_SIZE } from "./domctl.ts";
 import { type ForeignMapping, type ForeignPages, openForeignMapping } from "./foreign_mapping.ts";
 

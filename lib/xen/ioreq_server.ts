@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { MmioHandler } from "../virtio_backend/interfaces.ts";
+import type { MmioHandler } from "../virtio_backend/mod.ts";
 import { type DeviceModel, openDeviceModel } from "./devicemodel.ts";
 import { type EventChannels, openEventChannels } from "./evtchn.ts";
 import {

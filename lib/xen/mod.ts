@@ -20,4 +20,4 @@ export * from "./foreign_mapping.ts";
 export * from "./guest_ram.ts";
 export * from "./ioreq.ts";
 export * from "./ioreq_server.ts";
-export type { GuestMemory, MmioHandler } from "../virtio_backend/interfaces.ts";
+export type { GuestMemory, MmioHandler } from "../virtio_backend/mod.ts";
