@@ -72,7 +72,10 @@ export interface IoreqServer {
   close(): void;
 }
 
-/** The guest's vCPU count does not fit the single ioreq page Xen 4.17 gives a server. */
+/**
+ * An IOREQ server cannot do what was asked: more vCPUs than one ioreq page holds (Xen 4.17
+ * gives a server one), a window overlapping one already served, a server already closed.
+ */
 export class IoreqServerError extends XliteError {
   /** `message` says which domain and why. */
   constructor(message: string) {
@@ -154,6 +157,7 @@ export function startIoreqServer(
   const windows: Window[] = [];
   let served = 0;
   let closed = false;
+  let dispatching = false;
 
   const handle = (req: Ioreq): bigint => {
     if (req.type === IOREQ_TYPE_INVALIDATE) {
@@ -208,16 +212,23 @@ export function startIoreqServer(
         ev.unmask(port);
         fired.add(port);
       }
-      for (const port of fired) {
-        const vcpu = portVcpu.get(port);
-        if (vcpu === undefined) continue;
-        // a slot that is not READY is a spurious event (seen before the first request)
-        if (serveIoreq(page.bytes, vcpu, handle)) {
-          served++;
-          ev.notify(port);
+      dispatching = true;
+      try {
+        for (const port of fired) {
+          const vcpu = portVcpu.get(port);
+          if (vcpu === undefined || closed) continue;
+          // a slot that is not READY is a spurious event (seen before the first request)
+          if (serveIoreq(page.bytes, vcpu, handle)) {
+            served++;
+            if (!closed) ev.notify(port);
+          }
         }
+      } finally {
+        dispatching = false;
+        fired.clear();
       }
-      fired.clear();
+      // a handler closed the server: the page had to outlive the answer it was writing
+      if (closed) unwind();
     }
   };
   const done = loop();
@@ -264,7 +275,7 @@ export function startIoreqServer(
       if (closed) return;
       closed = true;
       windows.length = 0;
-      unwind();
+      if (!dispatching) unwind(); // else the loop unwinds once the request is answered
     },
   };
 }
