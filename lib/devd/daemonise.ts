@@ -30,12 +30,29 @@ export interface DaemoniseOptions {
   env?: Record<string, string>;
 }
 
-/** How to start this program again: the compiled binary, or `deno run -A <main module>`. */
+/**
+ * How to start this program again: the compiled binary itself, or `deno run -A` of the main
+ * module with the `deno.json` beside it (the daemon runs in `/`, where deno would find no
+ * config) and no lock file written (the tree may be read-only, as the testbed's is). The deno
+ * binary may have any name (the testbed's is `deno-aarch64`), so a compiled binary is told
+ * by `Deno.build.standalone`, not by its name.
+ */
 export function selfCommand(): string[] {
   const exec = Deno.execPath();
-  const name = exec.slice(exec.lastIndexOf("/") + 1);
-  if (name !== "deno") return [exec];
-  return [exec, "run", "-A", new URL(Deno.mainModule).pathname];
+  if ((Deno.build as { standalone?: boolean }).standalone === true) return [exec];
+  const main = new URL(Deno.mainModule);
+  const config = new URL("deno.json", main);
+  const args = [exec, "run", "-A", "--no-lock"];
+  if (main.protocol === "file:" && isFile(config.pathname)) args.push("--config", config.pathname);
+  return [...args, main.protocol === "file:" ? main.pathname : main.href];
+}
+
+function isFile(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
 }
 
 function findSetsid(): string | undefined {
