@@ -24,7 +24,10 @@ export interface DaemoniseOptions {
   command: string[];
   /** The file stdout and stderr are appended to. */
   logFile: string;
-  /** How long to wait for readiness (default 15 s). */
+  /**
+   * How long to wait for readiness (default 90 s: the daemon is a second deno start-up, plus
+   * its xenstore connection and the Xen libraries; under QEMU TCG that alone takes 20-40 s).
+   */
   readyTimeoutMs?: number;
   /** Extra environment for the daemon. */
   env?: Record<string, string>;
@@ -107,7 +110,7 @@ export async function daemonise(options: DaemoniseOptions): Promise<number> {
   }).spawn();
   let exited: Deno.CommandStatus | undefined;
   child.status.then((s) => (exited = s));
-  const deadline = Date.now() + (options.readyTimeoutMs ?? 15_000);
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 90_000);
   try {
     for (;;) {
       try {
