@@ -4,7 +4,7 @@
 # run, two disks of the same size and content: one served by `xlite devd` (virtio-blk over
 # IOREQ), one by Linux's blkback (PV disk). In the guest, busybox dd with O_DIRECT: sequential
 # 1 MiB reads and writes (MB/s), 4 KiB reads at random offsets (IOPS; each is a dd process, so
-# the same loop reading /dev/zero is timed too and subtracted), and the virtio disk's interrupt
+# the same loop reading /dev/zero is timed too, after both disks, and reported beside), and the virtio disk's interrupt
 # count (requests completed). In dom0: devd's CPU time over the virtio phase, and its RSS with
 # 0, 1, 2 and 4 disks served. Writes "<metric> <subject> <value>" lines to /mnt/out/bench.txt.
 . /mnt/xlite/tests/testbed/scenarios/lib.sh
@@ -13,7 +13,7 @@ export DENO_DIR=/tmp/deno-dir DENO_NO_UPDATE_CHECK=1 NO_COLOR=1
 MB=${BENCH_MB:-32}; N=${BENCH_RANDOM:-200}
 O=/mnt/out/bench.txt; : > $O
 out() { echo "$*" | tee -a $O; }
-rss() { sed -n 's/^VmRSS: *\([0-9]*\) kB/\1/p' /proc/$1/status; }
+rss() { awk '/^VmRSS:/ { print $2 }' /proc/$1/status; }
 # user+system CPU seconds of a process (clock ticks of /proc/<pid>/stat, 100 Hz)
 cpu() { awk '{ printf "%.2f", ($14 + $15) / 100 }' /proc/$1/stat; }
 guestval() { tr -d '\r' < /var/log/xen/console/guest-$1.log | sed -n "s/^===$2 \(.*\)===\$/\1/p" | tail -1; }
@@ -46,12 +46,12 @@ run() { # <subject> <dev>
   echo "===R \$1 rand_read \$a \$b==="
   echo "===R \$1 virtio_irqs \$i0 \$(irqs)==="
 }
-a=\$(t); while read o; do dd if=/dev/zero of=/dev/null bs=4096 count=1 2>/dev/null; done < /offsets; b=\$(t)
-echo "===R loop rand_read \$a \$b==="
 run xlite vda
 echo "===VIRTIO-PHASE-DONE==="
 sleep 2
 run blkback xvdb
+a=\$(t); while read o; do dd if=/dev/zero of=/dev/null bs=4096 count=1 2>/dev/null; done < /offsets; b=\$(t)
+echo "===R loop rand_read \$a \$b==="
 echo "===TEST-DONE==="
 EOS
 dd if=/dev/zero of=$T/s.img bs=1M count=0 seek=1 2>/dev/null
