@@ -24,18 +24,38 @@ export interface DaemoniseOptions {
   command: string[];
   /** The file stdout and stderr are appended to. */
   logFile: string;
-  /** How long to wait for readiness (default 15 s). */
+  /**
+   * How long to wait for readiness (default 90 s: the daemon is a second deno start-up, plus
+   * its xenstore connection and the Xen libraries; under QEMU TCG that alone takes 20-40 s).
+   */
   readyTimeoutMs?: number;
   /** Extra environment for the daemon. */
   env?: Record<string, string>;
 }
 
-/** How to start this program again: the compiled binary, or `deno run -A <main module>`. */
+/**
+ * How to start this program again: the compiled binary itself, or `deno run -A` of the main
+ * module with the `deno.json` beside it (the daemon runs in `/`, where deno would find no
+ * config) and no lock file written (the tree may be read-only, as the testbed's is). The deno
+ * binary may have any name (the testbed's is `deno-aarch64`), so a compiled binary is told
+ * by `Deno.build.standalone`, not by its name.
+ */
 export function selfCommand(): string[] {
   const exec = Deno.execPath();
-  const name = exec.slice(exec.lastIndexOf("/") + 1);
-  if (name !== "deno") return [exec];
-  return [exec, "run", "-A", new URL(Deno.mainModule).pathname];
+  if ((Deno.build as { standalone?: boolean }).standalone === true) return [exec];
+  const main = new URL(Deno.mainModule);
+  const config = new URL("deno.json", main);
+  const args = [exec, "run", "-A", "--no-lock"];
+  if (main.protocol === "file:" && isFile(config.pathname)) args.push("--config", config.pathname);
+  return [...args, main.protocol === "file:" ? main.pathname : main.href];
+}
+
+function isFile(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
 }
 
 function findSetsid(): string | undefined {
@@ -90,7 +110,7 @@ export async function daemonise(options: DaemoniseOptions): Promise<number> {
   }).spawn();
   let exited: Deno.CommandStatus | undefined;
   child.status.then((s) => (exited = s));
-  const deadline = Date.now() + (options.readyTimeoutMs ?? 15_000);
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 90_000);
   try {
     for (;;) {
       try {

@@ -190,3 +190,45 @@ Deno.test("devd without -F: a daemon that cannot start is reported with its log'
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test({
+  name:
+    "devd without -F under a deno not named deno (the testbed's deno-aarch64), from another directory: the daemon is `deno run` of main.ts with its deno.json",
+  ignore: why !== undefined,
+  fn: async () => {
+    await using h = await host();
+    // a hard link keeps it cheap; Deno.execPath() then names deno-aarch64
+    const deno = `${h.dir}/deno-aarch64`;
+    await Deno.link(Deno.execPath(), deno).catch(() => Deno.copyFile(Deno.execPath(), deno));
+    const pidfile = `${h.dir}/devd.pid`;
+    const log = `${h.dir}/devd.log`;
+    const config = new URL("../../deno.json", import.meta.url).pathname;
+    const out = await new Deno.Command(deno, {
+      args: [
+        "run",
+        "-A",
+        "--no-lock",
+        "--config",
+        config,
+        MAIN,
+        "devd",
+        "-p",
+        pidfile,
+        "--log",
+        log,
+      ],
+      cwd: h.dir,
+      env: { NO_COLOR: "1", ...h.xsd.env },
+      stdin: "null",
+    }).output();
+    const text = await Deno.readTextFile(log).catch(() => "");
+    assertEquals([out.code, decode(out.stderr)], [0, ""], text);
+    const pid = Number((await Deno.readTextFile(pidfile)).trim());
+    Deno.kill(pid, "SIGTERM");
+    await eventually("daemon gone", () => {
+      const state = processState(pid);
+      return state === undefined || state === "Z";
+    }, 10_000);
+    assertStringIncludes(text, "info: serving /local/domain/0/backend/virtio_disk");
+  },
+});

@@ -5,7 +5,9 @@
  * scenario (guests built by `xlite create`); a third the `console_xenstore` scenario (xlite's
  * creation writes against what `xl create -p` wrote, `xlite console` beside `xl console`); a
  * fourth, on the testbed's IOREQ hypervisor (build-ioreq-xen.sh, built once and cached), the
- * `ioreq` scenario (xlite's Xen frontend carrier serves a guest's MMIO window). Skipped,
+ * `ioreq` scenario (xlite's Xen frontend carrier serves a guest's MMIO window); a fifth, on the
+ * same hypervisor, the `virtio_disk` scenario (`xlite devd` serves virtio disks end to end to
+ * guests made by `xlite create` and `xl create`). Skipped,
  * with the reason printed, when the host cannot run the testbed (no qemu, packages not reachable).
  *
  * @module
@@ -33,5 +35,10 @@ testbedScenarioTest(
 testbedScenarioTest(
   "testbed: Xen 4.17 with IOREQ servers on QEMU: the Xen frontend carrier serves a guest's virtio-mmio window",
   "ioreq",
+  reason,
+);
+testbedScenarioTest(
+  "testbed: Xen 4.17 with IOREQ servers on QEMU: xlite devd serves virtio disks to guests of xlite create and xl create",
+  "virtio_disk",
   reason,
 );
