@@ -63,14 +63,20 @@ case $XEN_KIND in
            skip "could not build the IOREQ hypervisor (see above)" ;;
   *) echo "testbed: XLITE_TESTBED_XEN must be stock or ioreq" >&2; exit 2 ;;
 esac
+# A private copy of the dom0 initrd (it holds the domU's): another run building other
+# images wipes $C/build as soon as the lock is released.
+PRIV=$(mktemp -d)
+trap 'rm -rf "$PRIV"' EXIT
+cp "$B/dom0-initrd.cpio.gz" "$PRIV/" || skip "could not copy the dom0 initrd"
+BUILD=$B; B=$PRIV
 flock -u 9
-[ -n "$CHECK" ] && { echo "testbed: ready ($B)"; exit 0; }
+[ -n "$CHECK" ] && { echo "testbed: ready ($BUILD)"; exit 0; }
 [ -f "$HERE/scenarios/$SCENARIO.sh" ] || { echo "testbed: no scenario $HERE/scenarios/$SCENARIO.sh" >&2; exit 2; }
 
 TMP=
 if [ -z "$OUT" ]; then TMP=$(mktemp -d); OUT=$TMP; fi
 mkdir -p "$OUT"; rm -f "$OUT/rc" "$OUT/scenario.log" "$OUT/serial.log"
-trap '[ -n "$TMP" ] && rm -rf "$TMP"' EXIT
+trap 'rm -rf "$PRIV"; [ -n "$TMP" ] && rm -rf "$TMP"' EXIT
 GIC=${GIC:-3}; SMP=${SMP:-1}; MEM=${MEM:-2048}; DOM0MEM=${DOM0MEM:-768M}; TIMEOUT=${TIMEOUT:-900}
 KERNEL=$(ls "$C"/x/boot/vmlinuz-* | head -1)
 echo "testbed: booting Xen ($XEN_KIND, GICv$GIC) for scenario '$SCENARIO'; serial log $OUT/serial.log" >&2
