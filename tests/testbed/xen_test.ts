@@ -5,7 +5,9 @@
  * scenario (guests built by `xlite create`); a third the `console_xenstore` scenario (xlite's
  * creation writes against what `xl create -p` wrote, `xlite console` beside `xl console`); a
  * fourth, on the testbed's IOREQ hypervisor (build-ioreq-xen.sh, built once and cached), the
- * `ioreq` scenario (xlite's Xen frontend carrier serves a guest's MMIO window). Skipped,
+ * `ioreq` scenario (xlite's Xen frontend carrier serves a guest's MMIO window); a fifth, with
+ * QEMU's pl031 marked xen,passthrough, the `passthrough` scenario (iomem + irqs + device_tree
+ * on real create, beside xl). Skipped,
  * with the reason printed, when the host cannot run the testbed (no qemu, packages not reachable).
  *
  * @module
@@ -33,5 +35,10 @@ testbedScenarioTest(
 testbedScenarioTest(
   "testbed: Xen 4.17 with IOREQ servers on QEMU: the Xen frontend carrier serves a guest's virtio-mmio window",
   "ioreq",
+  reason,
+);
+testbedScenarioTest(
+  "testbed: real Xen 4.17 on QEMU: a passed-through pl031 works in an xlite guest as in xl's; bad input fails as xl's",
+  "passthrough",
   reason,
 );
