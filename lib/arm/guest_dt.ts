@@ -9,6 +9,7 @@ import type { DomainConfig } from "../config/mod.ts";
 import { buildFdt, FDT_MAX_SIZE, FdtNoSpaceError, type FdtWriter } from "../fdt/mod.ts";
 import { XliteError } from "../errors.ts";
 import { gicInterrupt, regCells } from "./dt_cells.ts";
+import { copyPartialDt, type PartialDt } from "./partial_dt.ts";
 import {
   VIRTIO_DEVICE_TYPE_GENERIC,
   VIRTIO_DEVICE_TYPE_GPIO,
@@ -67,6 +68,8 @@ export interface GuestDtOptions {
   hasRamdisk: boolean;
   /** 128 bytes for `/chosen/rng-seed`; random when absent (one fresh seed per attempt). */
   rngSeed?: Uint8Array;
+  /** The checked `device_tree = "…"` file, whose `/passthrough` and `/aliases` come last. */
+  partialDt?: PartialDt;
   /** The writer over a buffer of `capacity` bytes; throws a no-space error when full. */
   newWriter: (capacity: number) => FdtWriter;
 }
@@ -190,6 +193,7 @@ export function writeGuestDt(w: FdtWriter, config: DomainConfig, options: GuestD
   if (config.vuart === "sbsa_uart") vpl011Node(w);
   if (config.tee === "optee") opteeNode(w);
   virtioNodes(w, virtioMmioNodes(config, options.xenVersion), options.xenVersion);
+  if (options.partialDt) copyPartialDt(w, options.partialDt);
   w.endNode();
 }
 

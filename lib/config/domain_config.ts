@@ -202,6 +202,7 @@ export const DOMAIN_KEYS: readonly DomainKey[] = [
   },
   { key: "kernel", since: XEN_4_17, read: (r, d) => d.kernel = r.string("kernel") },
   { key: "ramdisk", since: XEN_4_17, read: (r, d) => d.ramdisk = r.string("ramdisk") },
+  { key: "device_tree", since: XEN_4_17, read: (r, d) => d.deviceTree = r.string("device_tree") },
   { key: "cmdline", since: XEN_4_17, read: (r, d) => d.cmdline = r.string("cmdline") },
   { key: "root", since: XEN_4_17, read: (r, d) => d.root = r.string("root") },
   {
@@ -346,6 +347,7 @@ export function parseDomainConfig(
     maxvcpus: d.maxvcpus!,
     ...(d.kernel !== undefined ? { kernel: d.kernel } : {}),
     ...(d.ramdisk !== undefined ? { ramdisk: d.ramdisk } : {}),
+    ...(d.deviceTree !== undefined ? { deviceTree: d.deviceTree } : {}),
     ...(d.cmdline !== undefined ? { cmdline: d.cmdline } : {}),
     disks: d.disks!,
     virtios: d.virtios ?? [],

@@ -79,6 +79,8 @@ export interface DomainConfig {
   kernel?: string;
   /** Initial ramdisk path. */
   ramdisk?: string;
+  /** `device_tree`: the partial device tree whose `/passthrough` the guest gets (spec §4.3). */
+  deviceTree?: string;
   /** The final command line (`cmdline`, or `root=` + `extra`, as xl builds it). */
   cmdline?: string;
   /** `disk = [...]`, as the disk-spec parser returns them (before libxl's defaults). */

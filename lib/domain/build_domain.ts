@@ -4,7 +4,8 @@
  * config (§3.5); max vCPUs, max memory, the P2M pool, the xenstore and console event
  * channels, `HVM_PARAM_CALLBACK_IRQ` (libxl__build_pre); then the build libxenguest does
  * from the plan: 64-bit mode, RAM populated, kernel, ramdisk and DTB copied in, magic pages,
- * vpl011, vCPU 0 (`arm_boot.ts`), the grant table seeded.
+ * vpl011, vCPU 0 (`arm_boot.ts`), the grant table seeded; then the passthrough phase
+ * (`irqs`, `iomem`, `dtdev`) libxl runs once the guest is built.
  *
  * @module
  */
@@ -24,8 +25,10 @@ import {
   HVM_PARAM_STORE_EVTCHN,
   HVM_PARAM_STORE_PFN,
   openZlib,
+  type Passthrough,
   XEN_DOMCTL_CDF_hap,
   XEN_DOMCTL_CDF_hvm,
+  XEN_DOMCTL_CDF_iommu,
   XEN_DOMCTL_CONFIG_GIC_NATIVE,
   XEN_DOMCTL_CONFIG_GIC_V2,
   XEN_DOMCTL_CONFIG_GIC_V3,
@@ -130,7 +133,9 @@ export function createXenDomain(
     return b.createDomain(encodeCreateDomain({
       ssidref: 0,
       handle: uuidBytes(uuid),
-      flags: XEN_DOMCTL_CDF_hvm | XEN_DOMCTL_CDF_hap,
+      // libxl: passthrough defaults to enabled when dtdev is given (spec §3.5)
+      flags: XEN_DOMCTL_CDF_hvm | XEN_DOMCTL_CDF_hap |
+        (config.dtdev.length ? XEN_DOMCTL_CDF_iommu : 0),
       iommuOpts: 0,
       maxVcpus: config.maxvcpus,
       maxEvtchnPort: DEFAULT_EVENT_CHANNELS,
@@ -292,4 +297,70 @@ export function buildGuest(
   injectFault("gnttab");
   b.gnttabSeed(domid, consolePfn, storePfn, 0, 0);
   return { consolePfn, storePfn, vuart };
+}
+
+/** Whether a config passes host devices through (`irqs`, `iomem` or `dtdev`). */
+export function needsPassthrough(config: DomainConfig): boolean {
+  return config.irqs.length > 0 || config.iomem.length > 0 || config.dtdev.length > 0;
+}
+
+/**
+ * libxl's `initiate_domain_create` refusal, before any domain exists: `dtdev` makes
+ * passthrough default to enabled, which needs an IOMMU the hypervisor can use
+ * (`physinfo.cap_hvm_directio`). `irqs` and `iomem` alone need none.
+ */
+export function checkPassthroughPlatform(pt: Passthrough, config: DomainConfig): void {
+  if (config.dtdev.length && !pt.hasDirectIo()) {
+    throw new XliteError("passthrough not supported on this platform");
+  }
+}
+
+/** libxl's text for a failed passthrough call: its line, then C's `strerror`. */
+function passthroughError(error: unknown, line: string): unknown {
+  if (!(error instanceof XenCallError)) return error;
+  const m = /\(([^)]*)\)$/.exec(error.message);
+  return new XliteError(`${line}: ${m ? m[1] : error.errno}`);
+}
+
+/**
+ * The passthrough phase, in libxl 4.17's order once the guest is built
+ * (`domcreate_launch_dm`, then `libxl__add_dtdevs`): each `irqs` SPI routed 1:1
+ * (`xc_domain_bind_pt_spi_irq`, libxl_arm.c `libxl__arch_domain_map_irq`; Arm libxl makes no
+ * `xc_domain_irq_permission` call), each `iomem` range permitted then mapped at its GFN,
+ * each `dtdev` assigned. Errors carry libxl's texts; the caller destroys the domain, which
+ * releases the routed IRQs and mappings.
+ */
+export function passThroughDevices(pt: Passthrough, domid: number, config: DomainConfig): void {
+  for (const irq of config.irqs) {
+    try {
+      pt.bindPtSpiIrq(domid, irq);
+    } catch (error) {
+      throw passthroughError(error, `failed give domain access to irq ${irq}`);
+    }
+  }
+  const hex = (n: bigint) => n.toString(16);
+  for (const io of config.iomem) {
+    const range = `${hex(io.start)}-${hex(io.start + io.numberOfPages - 1n)}`;
+    try {
+      pt.iomemPermission(domid, io.start, io.numberOfPages, true);
+    } catch (error) {
+      throw passthroughError(error, `failed give domain access to iomem range ${range}`);
+    }
+    try {
+      pt.memoryMapping(domid, io.gfn, io.start, io.numberOfPages);
+    } catch (error) {
+      throw passthroughError(
+        error,
+        `failed to map to domain iomem range ${range} to guest address ${hex(io.gfn)}`,
+      );
+    }
+  }
+  for (const path of config.dtdev) {
+    try {
+      pt.assignDtDevice(domid, path);
+    } catch (error) {
+      if (!(error instanceof XenCallError)) throw error;
+      throw new XliteError(`xc_assign_dtdevice failed: -1 (${path}: ${error.errno})`);
+    }
+  }
 }

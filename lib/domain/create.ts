@@ -22,9 +22,17 @@ import { DEFAULT_XEN_VERSION, type XenVersion } from "../xen_version/mod.ts";
 import type { DomainConfig } from "../config/mod.ts";
 import { addDevice, planDomainDevices } from "../devices/mod.ts";
 import { XliteError } from "../errors.ts";
-import type { DomainBuilder, XenCtrl } from "../xen/mod.ts";
+import { type DomainBuilder, openPassthrough, type Passthrough, type XenCtrl } from "../xen/mod.ts";
 import type { XenstoreClient } from "../xenstore/mod.ts";
-import { buildGuest, createXenDomain, domainGic, setUpDomain } from "./build_domain.ts";
+import {
+  buildGuest,
+  checkPassthroughPlatform,
+  createXenDomain,
+  domainGic,
+  needsPassthrough,
+  passThroughDevices,
+  setUpDomain,
+} from "./build_domain.ts";
 import { introduceDomain, removeDomainXenstore, writeDomainXenstore } from "./domain_xenstore.ts";
 import { injectFault } from "./fault_inject.ts";
 import {
@@ -32,6 +40,7 @@ import {
   type HostAssumptions,
   maxmemAboveMemory,
   planGuestBuild,
+  readPartialDtFile,
 } from "./guest_plan.ts";
 import { type PreparedGuest, prepareGuest, xenstoreResolver } from "./prepare_guest.ts";
 import { userdataPath } from "./retrieve_config.ts";
@@ -83,6 +92,8 @@ export interface CreateContext {
   xs: XenstoreClient;
   /** The build hypercalls. */
   builder: DomainBuilder;
+  /** The passthrough hypercalls; opened for a config that needs them when absent. */
+  passthrough?: Passthrough;
 }
 
 async function readInput(what: string, path: string): Promise<Uint8Array> {
@@ -99,18 +110,6 @@ async function readInput(what: string, path: string): Promise<Uint8Array> {
 /** Refuses what xlite create cannot build, before any hypercall. */
 function refuseUnbuildable(cfgPath: string, config: DomainConfig): void {
   if (config.kernel === undefined) throw new XliteError(`${cfgPath}: no kernel= given`);
-  // Passthrough needs iomem/irq permission and mapping hypercalls xlite does not make yet:
-  // refuse rather than build a guest whose DT names devices it cannot reach.
-  const passthrough = [
-    config.iomem.length ? "iomem" : "",
-    config.irqs.length ? "irqs" : "",
-    config.dtdev.length ? "dtdev" : "",
-  ].filter((k) => k !== "");
-  if (passthrough.length) {
-    throw new XliteError(
-      `${cfgPath}: ${passthrough.join(", ")}: device passthrough is not supported by xlite create`,
-    );
-  }
   const maxmem = maxmemAboveMemory(config);
   if (maxmem !== undefined) throw new XliteError(`${cfgPath}: ${maxmem}`);
 }
@@ -132,8 +131,7 @@ export async function createDomain(
   cfgPath: string,
   options: CreateOptions = {},
 ): Promise<CreatedDomain> {
-  const { xc, xs, builder: b } = ctx;
-  const log = options.log ?? (() => {});
+  const { xs } = ctx;
   const xenVersion = options.xenVersion ?? DEFAULT_XEN_VERSION;
   const timings: Record<string, number> = {};
   let t0 = performance.now();
@@ -157,6 +155,9 @@ export async function createDomain(
     kernelPath,
     kernel: await readInput("kernel", kernelPath),
     ramdisk: config.ramdisk === undefined ? undefined : await readInput("ramdisk", config.ramdisk),
+    partialDt: config.deviceTree === undefined
+      ? undefined
+      : await readPartialDtFile(config.deviceTree),
   };
   lap("read");
   const plan = (host: HostAssumptions) =>
@@ -167,6 +168,7 @@ export async function createDomain(
       rngSeed: options.rngSeed,
       kernel: files.kernel,
       ramdiskSize: files.ramdisk?.length,
+      partialDt: files.partialDt,
     });
   // A first plan with the testbed's host values: layout errors (too little memory) and DT
   // errors end the create before any hypercall. The real plan follows xc_domain_create.
@@ -184,6 +186,43 @@ export async function createDomain(
   const uuid = config.uuid ?? crypto.randomUUID();
   lap("plan");
 
+  const ownPassthrough = !ctx.passthrough && needsPassthrough(config);
+  const pt = ctx.passthrough ?? (ownPassthrough ? openPassthrough() : undefined);
+  try {
+    if (pt) checkPassthroughPlatform(pt, config);
+    return await buildAndStart(ctx, { guest, files, plan, first, guess, uuid, pt }, options, {
+      lap,
+      timings,
+    });
+  } finally {
+    if (ownPassthrough) pt?.close();
+  }
+}
+
+/** What {@linkcode buildAndStart} takes from the first phase of a create. */
+interface Planned {
+  guest: PreparedGuest;
+  files: { kernelPath: string; kernel: Uint8Array; ramdisk?: Uint8Array };
+  plan: (host: HostAssumptions) => Promise<GuestBuildPlan>;
+  first: GuestBuildPlan;
+  guess: HostAssumptions;
+  uuid: string;
+  pt: Passthrough | undefined;
+}
+
+/** From `xc_domain_create` to unpause; a failure removes what was made (`cleanUp`). */
+async function buildAndStart(
+  ctx: CreateContext,
+  planned: Planned,
+  options: CreateOptions,
+  clock: { lap: (name: string) => void; timings: Record<string, number> },
+): Promise<CreatedDomain> {
+  const { lap, timings } = clock;
+  const { xc, xs, builder: b } = ctx;
+  const { guest, files, plan, first, guess, uuid, pt } = planned;
+  const { config } = guest;
+  const log = options.log ?? (() => {});
+  const xenVersion = options.xenVersion ?? DEFAULT_XEN_VERSION;
   const { domid, arch } = createXenDomain(b, guest, uuid);
   log(`domain ${domid} created (gic_version ${arch.gicVersion}, clock ${arch.clockFrequency})`);
   try {
@@ -196,6 +235,7 @@ export async function createDomain(
     };
     const final = sameHost(host, guess) ? first : await plan(host);
     const built = buildGuest(b, domid, final, files, config, ports);
+    if (pt) passThroughDevices(pt, domid, config);
     lap("build");
     await writeXenstore(xs, domid, uuid, guest, ports, built);
     lap("xenstore");

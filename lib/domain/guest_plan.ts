@@ -14,7 +14,21 @@ import { DEFAULT_GPADDR_BITS, type ExtendedRegion, finaliseGuestDt } from "../ar
 import type { XenVersion } from "../xen_version/mod.ts";
 import type { DomainConfig } from "../config/mod.ts";
 import { XliteError } from "../errors.ts";
-import { GUEST_MAX_VCPUS } from "../arm/mod.ts";
+import {
+  GUEST_GICV3_GICD_BASE,
+  GUEST_GICV3_GICR0_BASE,
+  GUEST_GICV3_GICR0_SIZE,
+  GUEST_GNTTAB_BASE,
+  GUEST_GNTTAB_SIZE,
+  GUEST_MAGIC_BASE,
+  GUEST_MAGIC_SIZE,
+  GUEST_MAX_VCPUS,
+  GUEST_PL011_BASE,
+  GUEST_PL011_SIZE,
+  GUEST_VIRTIO_MMIO_BASE,
+  GUEST_VIRTIO_MMIO_SIZE,
+} from "../arm/mod.ts";
+import { checkPartialDt } from "../arm/mod.ts";
 import type { PreparedGuest } from "./prepare_guest.ts";
 import { domainConfigToXlJson, type XlObject } from "./xl_json.ts";
 
@@ -49,6 +63,8 @@ export interface GuestBuildInput {
   kernel: Uint8Array | undefined;
   /** The ramdisk's size; `undefined` with a `ramdisk=` (no file): laid out as empty. */
   ramdiskSize: number | undefined;
+  /** The `device_tree = "…"` file's bytes (read by {@linkcode readPartialDtFile}). */
+  partialDt?: Uint8Array;
 }
 
 /** One row of the virtio-mmio allocation table. */
@@ -132,6 +148,7 @@ export async function planGuestBuild(input: GuestBuildInput): Promise<GuestBuild
     notes.push(`gic_version "default" taken as the host's: ${gicVersion} (--gic to change)`);
   }
   checkVcpus(config.maxvcpus, gicVersion);
+  const partialDt = input.partialDt === undefined ? undefined : checkPartialDt(input.partialDt);
   if (config.maxmem > config.memory) {
     warnings.push(
       `maxmem (${config.maxmem} MiB) > memory (${config.memory} MiB): Xen caps an Arm guest at ` +
@@ -146,6 +163,7 @@ export async function planGuestBuild(input: GuestBuildInput): Promise<GuestBuild
     clockFrequency: host.clockFrequency,
     hasRamdisk: ramdiskSize !== undefined,
     rngSeed: input.rngSeed,
+    partialDt,
     newWriter: createFdtWriter,
   });
   const layout = layoutMemory({
@@ -161,6 +179,7 @@ export async function planGuestBuild(input: GuestBuildInput): Promise<GuestBuild
     openEditor: editFdt,
   });
   warnings.push(...finalised.warnings);
+  checkIomem(config, layout);
 
   const virtio = virtioMmioNodes(config, input.xenVersion).map((node, i) => ({
     device: node.kind === "disk"
@@ -217,4 +236,58 @@ export function maxmemAboveMemory(config: DomainConfig): string | undefined {
   return `maxmem (${config.maxmem} MiB) > memory (${config.memory} MiB): Xen on Arm ` +
     "populates all of maxmem at build time but caps the guest at memory + 1 MiB, so the " +
     'build cannot succeed (xl: "can\'t allocate low memory for domain"); set maxmem = memory';
+}
+
+/** libxl's `libxl_read_file_contents` of `device_tree = "…"`, with its error text. */
+export async function readPartialDtFile(path: string): Promise<Uint8Array> {
+  try {
+    return await Deno.readFile(path);
+  } catch (error) {
+    const reason = error instanceof Deno.errors.NotFound
+      ? "No such file or directory"
+      : (error as Error).message;
+    throw new XliteError(`failed to read the partial device file ${path}: ${reason}`);
+  }
+}
+
+/** A guest-physical region `iomem` may not be mapped over. */
+interface GuestRegion {
+  name: string;
+  base: bigint;
+  size: bigint;
+}
+
+/**
+ * Refuses an `iomem` range whose guest frames overlap the guest's RAM, GIC, grant table,
+ * magic pages, vpl011 or virtio-mmio window. libxl 4.17 and Xen do not check (Xen's P2M
+ * replaces the guest's mapping, e.g. a RAM page, silently): this is xlite's own refusal,
+ * made before any hypercall.
+ */
+export function checkIomem(config: DomainConfig, layout: MemoryLayout): void {
+  const regions: GuestRegion[] = [
+    ...layout.banks.map((b, i) => ({ name: `RAM bank ${i}`, base: b.base, size: b.size })),
+    {
+      name: "GIC",
+      base: GUEST_GICV3_GICD_BASE,
+      size: GUEST_GICV3_GICR0_BASE + GUEST_GICV3_GICR0_SIZE - GUEST_GICV3_GICD_BASE,
+    },
+    { name: "grant table", base: GUEST_GNTTAB_BASE, size: GUEST_GNTTAB_SIZE },
+    { name: "magic pages", base: GUEST_MAGIC_BASE, size: GUEST_MAGIC_SIZE },
+    { name: "vpl011", base: GUEST_PL011_BASE, size: GUEST_PL011_SIZE },
+    { name: "virtio-mmio window", base: GUEST_VIRTIO_MMIO_BASE, size: GUEST_VIRTIO_MMIO_SIZE },
+  ];
+  const page = 4096n;
+  for (const io of config.iomem) {
+    const start = io.gfn * page;
+    const end = (io.gfn + io.numberOfPages) * page;
+    const hit = regions.find((r) => r.size > 0n && start < r.base + r.size && r.base < end);
+    if (hit) {
+      const hex = (n: bigint) => n.toString(16);
+      throw new XliteError(
+        `iomem ${hex(io.start)},${hex(io.numberOfPages)}@${hex(io.gfn)}: guest range ` +
+          `0x${hex(start)}-0x${hex(end - 1n)} overlaps the guest's ${hit.name} ` +
+          `(0x${hex(hit.base)}-0x${hex(hit.base + hit.size - 1n)}); choose another @GFN`,
+      );
+    }
+  }
 }

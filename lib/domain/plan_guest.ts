@@ -9,7 +9,12 @@
 import type { XenVersion } from "../xen_version/mod.ts";
 import { formatWrites, planDomainDeviceWrites } from "../devices/mod.ts";
 import { XliteError } from "../errors.ts";
-import { type GuestBuildPlan, type HostAssumptions, planGuestBuild } from "./guest_plan.ts";
+import {
+  type GuestBuildPlan,
+  type HostAssumptions,
+  planGuestBuild,
+  readPartialDtFile,
+} from "./guest_plan.ts";
 import { dryRunResolver, prepareGuest } from "./prepare_guest.ts";
 
 /** What a dry run assumes where a real create would ask Xen (spec §3.6). */
@@ -85,6 +90,9 @@ export async function planGuest(
     rngSeed: options.rngSeed,
     kernel,
     ramdiskSize,
+    partialDt: config.deviceTree === undefined
+      ? undefined
+      : await readPartialDtFile(config.deviceTree),
   });
   return {
     ...plan,

@@ -103,6 +103,7 @@ export function domainConfigToXlJson(config: DomainConfig, uuid?: string): XlObj
         ["kernel", config.kernel],
         ["cmdline", config.cmdline],
         ["ramdisk", config.ramdisk],
+        ["device_tree", config.deviceTree],
         ["tee", config.tee === "none" ? undefined : config.tee],
         ["type.pvh", obj([])],
         ["arch_arm", obj(armEntries)],
@@ -115,6 +116,7 @@ export function domainConfigToXlJson(config: DomainConfig, uuid?: string): XlObj
         ? config.disks.map((d) => fromPlain(JSON.parse(diskToLibxlJson(d))))
         : undefined,
     ],
+    ["dtdevs", config.dtdev.length ? config.dtdev.map((path) => obj([["path", path]])) : undefined],
     ["virtios", config.virtios.length ? config.virtios.map(virtioToXlJson) : undefined],
     ["on_poweroff", action(config.onPoweroff)],
     ["on_reboot", action(config.onReboot)],

@@ -13,6 +13,7 @@ export * from "./xenctrl.ts";
 export * from "./foreign_memory.ts";
 export * from "./create_domain_config.ts";
 export * from "./domain_builder.ts";
+export * from "./passthrough.ts";
 export * from "./zlib.ts";
 export * from "./devicemodel.ts";
 export * from "./evtchn.ts";

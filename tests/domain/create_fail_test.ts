@@ -8,20 +8,25 @@ import { assertEquals, assertRejects, assertStringIncludes } from "../support/as
 import { CREATE_STEPS, createDomain, FakeInjectedFault } from "../../lib/domain/mod.ts";
 import type { CreateContext } from "../../lib/domain/mod.ts";
 import { XenCallError } from "../../lib/xen/mod.ts";
+import { dtcCompile } from "../fdt/dtc_tools.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
+/** A fake whose every method records its name and throws: nothing may be called. */
+function trapOf(what: string, calls: string[]): unknown {
+  return new Proxy({}, {
+    get(_t, prop) {
+      return () => {
+        calls.push(`${what}.${String(prop)}`);
+        throw new Error(`unexpected call ${what}.${String(prop)}`);
+      };
+    },
+  });
+}
+
 /** A context whose every method records its name and throws: nothing may be called. */
 function recordingFakeContext(calls: string[]): CreateContext {
-  const trap = (what: string) =>
-    new Proxy({}, {
-      get(_t, prop) {
-        return () => {
-          calls.push(`${what}.${String(prop)}`);
-          throw new Error(`unexpected call ${what}.${String(prop)}`);
-        };
-      },
-    });
+  const trap = (what: string) => trapOf(what, calls);
   return { xc: trap("xc"), xs: trap("xs"), builder: trap("builder") } as unknown as CreateContext;
 }
 
@@ -74,15 +79,49 @@ Deno.test("create: a 12th virtio-mmio device fails before any hypercall (libxl's
   });
 });
 
-Deno.test("create: passthrough (irqs/iomem) is refused before any hypercall", async () => {
-  await withCfg(base('irqs = [ 100 ]\niomem = [ "0x10000,1" ]'), async (cfg) => {
+Deno.test("create: passthrough config errors end the create before any hypercall", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "xlite-pt-" });
+  try {
+    const noPassthrough = `${dir}/nopt.dtb`;
+    await Deno.writeFile(noPassthrough, await dtcCompile("/dts-v1/;\n/ { passthrough@0 { }; };"));
+    const notFdt = `${dir}/junk.dtb`;
+    await Deno.writeTextFile(notFdt, "not a device tree");
+    const cases: [string, string][] = [
+      [
+        `device_tree = "${noPassthrough}"`,
+        'Can\'t copy the node "/passthrough" from the partial FDT',
+      ],
+      [`device_tree = "${notFdt}"`, "Partial FDT is not a valid Flat Device Tree"],
+      [
+        `device_tree = "${dir}/missing.dtb"`,
+        `failed to read the partial device file ${dir}/missing.dtb: No such file or directory`,
+      ],
+      ['iomem = [ "0x9010,1@0x40000" ]', "overlaps the guest's RAM bank 0"],
+      ['iomem = [ "0x9010,1@0x3001" ]', "overlaps the guest's GIC"],
+    ];
+    for (const [line, text] of cases) {
+      await withCfg(base(`irqs = [ 34 ]\n${line}`), async (cfg) => {
+        const calls: string[] = [];
+        const ctx = { ...recordingFakeContext(calls), passthrough: trapOf("passthrough", calls) };
+        const error = await assertRejects(() => createDomain(ctx as CreateContext, cfg));
+        assertStringIncludes(error.message, text);
+        assertEquals(calls, []);
+      });
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("create: dtdev without an IOMMU is libxl's refusal, before xc_domain_create", async () => {
+  await withCfg(base('dtdev = [ "/pl061@9030000" ]'), async (cfg) => {
     const calls: string[] = [];
-    const error = await assertRejects(() => createDomain(recordingFakeContext(calls), cfg));
-    assertEquals(
-      error.message,
-      `${cfg}: iomem, irqs: device passthrough is not supported by xlite create`,
-    );
-    assertEquals(calls, []);
+    // a fake host without XEN_SYSCTL_PHYSCAP_directio (the testbed checks the real one)
+    const passthrough = { hasDirectIo: () => (calls.push("pt.hasDirectIo"), false) };
+    const ctx = { ...recordingFakeContext(calls), passthrough };
+    const error = await assertRejects(() => createDomain(ctx as unknown as CreateContext, cfg));
+    assertEquals(error.message, "passthrough not supported on this platform");
+    assertEquals(calls, ["pt.hasDirectIo"]);
   });
 });
 

@@ -13,7 +13,11 @@
 # env: XLITE_TESTBED_CACHE (default ${XDG_CACHE_HOME:-$HOME/.cache}/xlite-testbed), GIC (3|2),
 #      SMP (1), MEM (MiB, 2048), DOM0MEM (768M), TIMEOUT (s, 900), XLITE_TESTBED_APPEND (dom0 args),
 #      XLITE_TESTBED_XEN (stock | ioreq: Xen with CONFIG_IOREQ_SERVER from build-ioreq-xen.sh;
-#      default: the scenario's "# testbed-xen: KIND" line, else stock)
+#      default: the scenario's "# testbed-xen: KIND" line, else stock),
+#      XLITE_TESTBED_DTB (qemu | passthrough: QEMU's own virt tree, dumped with dumpdtb=, with
+#      its pl031 RTC marked xen,passthrough so dom0 leaves it to a guest, booted with -dtb; the
+#      partial trees of tests/testbed/passthrough/*.dts compiled into DIR/dts; default: the
+#      scenario's "# testbed-dtb: KIND" line, else qemu)
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 TREE=$(cd "$HERE/../.." && pwd)
@@ -35,6 +39,15 @@ XEN_KIND=${XLITE_TESTBED_XEN:-}
 [ -z "$XEN_KIND" ] && [ -z "$CHECK" ] && [ -f "$HERE/scenarios/$SCENARIO.sh" ] &&
   XEN_KIND=$(sed -n 's/^# testbed-xen: *//p' "$HERE/scenarios/$SCENARIO.sh" | head -1)
 XEN_KIND=${XEN_KIND:-stock}
+DTB_KIND=${XLITE_TESTBED_DTB:-}
+[ -z "$DTB_KIND" ] && [ -z "$CHECK" ] && [ -f "$HERE/scenarios/$SCENARIO.sh" ] &&
+  DTB_KIND=$(sed -n 's/^# testbed-dtb: *//p' "$HERE/scenarios/$SCENARIO.sh" | head -1)
+DTB_KIND=${DTB_KIND:-qemu}
+case $DTB_KIND in
+  qemu) ;;
+  passthrough) for t in dtc fdtput; do command -v $t >/dev/null || skip "no $t (Debian package device-tree-compiler)"; done ;;
+  *) echo "testbed: XLITE_TESTBED_DTB must be qemu or passthrough" >&2; exit 2 ;;
+esac
 
 command -v qemu-system-aarch64 >/dev/null || skip "no qemu-system-aarch64 (Debian package qemu-system-arm)"
 for t in cpio dpkg-deb apt-get npm flock timeout; do command -v $t >/dev/null || skip "no $t"; done
@@ -50,14 +63,20 @@ case $XEN_KIND in
            skip "could not build the IOREQ hypervisor (see above)" ;;
   *) echo "testbed: XLITE_TESTBED_XEN must be stock or ioreq" >&2; exit 2 ;;
 esac
+# A private copy of the dom0 initrd (it holds the domU's): another run building other
+# images wipes $C/build as soon as the lock is released.
+PRIV=$(mktemp -d)
+trap 'rm -rf "$PRIV"' EXIT
+cp "$B/dom0-initrd.cpio.gz" "$PRIV/" || skip "could not copy the dom0 initrd"
+BUILD=$B; B=$PRIV
 flock -u 9
-[ -n "$CHECK" ] && { echo "testbed: ready ($B)"; exit 0; }
+[ -n "$CHECK" ] && { echo "testbed: ready ($BUILD)"; exit 0; }
 [ -f "$HERE/scenarios/$SCENARIO.sh" ] || { echo "testbed: no scenario $HERE/scenarios/$SCENARIO.sh" >&2; exit 2; }
 
 TMP=
 if [ -z "$OUT" ]; then TMP=$(mktemp -d); OUT=$TMP; fi
 mkdir -p "$OUT"; rm -f "$OUT/rc" "$OUT/scenario.log" "$OUT/serial.log"
-trap '[ -n "$TMP" ] && rm -rf "$TMP"' EXIT
+trap 'rm -rf "$PRIV"; [ -n "$TMP" ] && rm -rf "$TMP"' EXIT
 GIC=${GIC:-3}; SMP=${SMP:-1}; MEM=${MEM:-2048}; DOM0MEM=${DOM0MEM:-768M}; TIMEOUT=${TIMEOUT:-900}
 KERNEL=$(ls "$C"/x/boot/vmlinuz-* | head -1)
 echo "testbed: booting Xen ($XEN_KIND, GICv$GIC) for scenario '$SCENARIO'; serial log $OUT/serial.log" >&2
@@ -65,21 +84,34 @@ START=$(date +%s)
 # Memory layout (RAM at 0x40000000): Xen image at 0x40200000 (relocates itself to the top), dom0
 # kernel at 0x42000000 (~32 MiB), QEMU's own DTB at 0x48000000 (keep clear: overlapping it makes
 # Xen BUG when it frees the boot modules), dom0 initrd at 0x49000000.
-timeout "$TIMEOUT" qemu-system-aarch64 \
-  -machine virt,virtualization=on,gic-version="$GIC" -cpu cortex-a57 -smp "$SMP" -m "$MEM" \
-  -accel tcg,thread=multi -display none -monitor none -no-reboot -nodefaults \
-  -serial file:"$OUT/serial.log" \
-  -kernel "$XEN_IMAGE" \
-  -append "dom0_mem=$DOM0MEM,max:$DOM0MEM loglvl=all guest_loglvl=all console_timestamps=boot" \
-  -device guest-loader,addr=0x42000000,kernel="$KERNEL",bootargs="console=hvc0 earlycon=xen rdinit=/init xlite.scenario=$SCENARIO ${XLITE_TESTBED_APPEND:-}" \
-  -device guest-loader,addr=0x49000000,initrd="$B/dom0-initrd.cpio.gz" \
-  -fsdev local,id=xlite,path="$TREE",security_model=none,readonly=on \
-  -device virtio-9p-device,fsdev=xlite,mount_tag=xlite \
-  -fsdev local,id=out,path="$OUT",security_model=none \
-  -device virtio-9p-device,fsdev=out,mount_tag=out \
-  -fsdev local,id=tools,path="$C",security_model=none,readonly=on \
-  -device virtio-9p-device,fsdev=tools,mount_tag=tools \
-  </dev/null
+QEMU_ARGS=(
+  -machine virt,virtualization=on,gic-version="$GIC" -cpu cortex-a57 -smp "$SMP" -m "$MEM"
+  -accel tcg,thread=multi -display none -monitor none -no-reboot -nodefaults
+  -serial file:"$OUT/serial.log"
+  -kernel "$XEN_IMAGE"
+  -append "dom0_mem=$DOM0MEM,max:$DOM0MEM loglvl=all guest_loglvl=all console_timestamps=boot"
+  -device guest-loader,addr=0x42000000,kernel="$KERNEL",bootargs="console=hvc0 earlycon=xen rdinit=/init xlite.scenario=$SCENARIO ${XLITE_TESTBED_APPEND:-}"
+  -device guest-loader,addr=0x49000000,initrd="$B/dom0-initrd.cpio.gz"
+  -fsdev local,id=xlite,path="$TREE",security_model=none,readonly=on
+  -device virtio-9p-device,fsdev=xlite,mount_tag=xlite
+  -fsdev local,id=out,path="$OUT",security_model=none
+  -device virtio-9p-device,fsdev=out,mount_tag=out
+  -fsdev local,id=tools,path="$C",security_model=none,readonly=on
+  -device virtio-9p-device,fsdev=tools,mount_tag=tools
+)
+if [ "$DTB_KIND" = passthrough ]; then
+  # The same machine's tree (guest-loader modules included), the pl031 left to a guest: Xen
+  # gives dom0 neither its mapping nor its IRQ, only the permission to pass them on.
+  qemu-system-aarch64 "${QEMU_ARGS[@]}" -machine dumpdtb="$OUT/host.dtb" </dev/null >/dev/null 2>&1
+  fdtput -t s "$OUT/host.dtb" /pl031@9010000 xen,passthrough "" ||
+    { echo "testbed: could not mark /pl031@9010000 in QEMU's tree" >&2; exit 1; }
+  mkdir -p "$OUT/dts"
+  for f in "$HERE"/passthrough/*.dts; do
+    dtc -q -I dts -O dtb -o "$OUT/dts/$(basename "$f" .dts).dtb" "$f" || exit 1
+  done
+  QEMU_ARGS+=(-dtb "$OUT/host.dtb")
+fi
+timeout "$TIMEOUT" qemu-system-aarch64 "${QEMU_ARGS[@]}" </dev/null
 QRC=$?
 echo "testbed: qemu exited ($QRC) after $(( $(date +%s) - START )) s" >&2
 [ -f "$OUT/scenario.log" ] && cat "$OUT/scenario.log"

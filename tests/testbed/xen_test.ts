@@ -7,7 +7,9 @@
  * fourth, on the testbed's IOREQ hypervisor (build-ioreq-xen.sh, built once and cached), the
  * `ioreq` scenario (xlite's Xen frontend carrier serves a guest's MMIO window); a fifth, on the
  * same hypervisor, the `virtio_disk` scenario (`xlite devd` serves virtio disks end to end to
- * guests made by `xlite create` and `xl create`). Skipped,
+ * guests made by `xlite create` and `xl create`); a sixth, with QEMU's pl031 marked
+ * xen,passthrough, the `passthrough` scenario (iomem + irqs + device_tree on real create, beside
+ * xl). Skipped,
  * with the reason printed, when the host cannot run the testbed (no qemu, packages not reachable).
  *
  * @module
@@ -40,5 +42,10 @@ testbedScenarioTest(
 testbedScenarioTest(
   "testbed: Xen 4.17 with IOREQ servers on QEMU: xlite devd serves virtio disks to guests of xlite create and xl create",
   "virtio_disk",
+  reason,
+);
+testbedScenarioTest(
+  "testbed: real Xen 4.17 on QEMU: a passed-through pl031 works in an xlite guest as in xl's; bad input fails as xl's",
+  "passthrough",
   reason,
 );
