@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The xlite testbed: real Xen 4.17 (arm64) + a Debian Linux dom0 under qemu-system-aarch64 (TCG,
-# virt with virtualization=on, -device guest-loader), built only from Debian packages and an aarch64
-# deno from npm, cached outside the clone. The working tree is shared into dom0 read-only over 9p
-# (/mnt/xlite), a results directory read-write (/mnt/out); dom0 runs
+# The xlite testbed: real Xen (arm64; 4.17 from Debian bookworm, or 4.20 from trixie) + a Debian
+# Linux dom0 under qemu-system-aarch64 (TCG, virt with virtualization=on, -device guest-loader),
+# built only from Debian packages and an aarch64 deno from npm, cached outside the clone. The
+# working tree is shared into dom0 read-only over 9p (/mnt/xlite), a results directory read-write (/mnt/out); dom0 runs
 # tests/testbed/scenarios/<scenario>.sh and the verdict is that script's exit code, read from the
 # results directory (QEMU itself exits 0 whatever happened inside).
 #
@@ -13,11 +13,20 @@
 # env: XLITE_TESTBED_CACHE (default ${XDG_CACHE_HOME:-$HOME/.cache}/xlite-testbed), GIC (3|2),
 #      SMP (1), MEM (MiB, 2048), DOM0MEM (768M), TIMEOUT (s, 900), XLITE_TESTBED_APPEND (dom0 args),
 #      XLITE_TESTBED_XEN (stock | ioreq: Xen with CONFIG_IOREQ_SERVER from build-ioreq-xen.sh;
-#      default: the scenario's "# testbed-xen: KIND" line, else stock)
+#      default: the scenario's "# testbed-xen: KIND" line, else stock; bookworm only),
+#      XLITE_TESTBED_SUITE (bookworm: Xen 4.17 + Linux 6.1, the default | trixie: Xen 4.20 +
+#      Linux 6.12; each suite is cached on its own, trixie's in <cache>/trixie)
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 TREE=$(cd "$HERE/../.." && pwd)
 C=${XLITE_TESTBED_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/xlite-testbed}
+SUITE=${XLITE_TESTBED_SUITE:-bookworm}
+case $SUITE in
+  bookworm) ;;
+  trixie) C=$C/trixie ;;
+  *) echo "testbed: XLITE_TESTBED_SUITE must be bookworm or trixie, not '$SUITE'" >&2; exit 2 ;;
+esac
+export XLITE_TESTBED_SUITE=$SUITE
 CHECK=; OUT=; SCENARIO=lifecycle
 while [ $# -gt 0 ]; do
   case $1 in
@@ -43,10 +52,11 @@ exec 9>"$C/.lock"
 flock 9
 C=$C bash "$HERE/fetch.sh" >&2 || skip "could not download the arm64 packages / aarch64 deno (see above)"
 B=$(C=$C bash "$HERE/mkinitrd.sh") || skip "could not build the testbed images (see above)"
-XEN_IMAGE=$C/x/boot/xen-4.17-arm64
+XEN_IMAGE=$(ls "$C"/x/boot/xen-4.*-arm64 | head -1)
 case $XEN_KIND in
   stock) ;;
-  ioreq) XEN_IMAGE=$(C=$C bash "$HERE/build-ioreq-xen.sh") ||
+  ioreq) [ "$SUITE" = bookworm ] || skip "the IOREQ hypervisor is built from bookworm's Xen 4.17 only"
+          XEN_IMAGE=$(C=$C bash "$HERE/build-ioreq-xen.sh") ||
            skip "could not build the IOREQ hypervisor (see above)" ;;
   *) echo "testbed: XLITE_TESTBED_XEN must be stock or ioreq" >&2; exit 2 ;;
 esac
@@ -60,7 +70,7 @@ mkdir -p "$OUT"; rm -f "$OUT/rc" "$OUT/scenario.log" "$OUT/serial.log"
 trap '[ -n "$TMP" ] && rm -rf "$TMP"' EXIT
 GIC=${GIC:-3}; SMP=${SMP:-1}; MEM=${MEM:-2048}; DOM0MEM=${DOM0MEM:-768M}; TIMEOUT=${TIMEOUT:-900}
 KERNEL=$(ls "$C"/x/boot/vmlinuz-* | head -1)
-echo "testbed: booting Xen ($XEN_KIND, GICv$GIC) for scenario '$SCENARIO'; serial log $OUT/serial.log" >&2
+echo "testbed: booting Xen ($SUITE, $XEN_KIND, GICv$GIC) for scenario '$SCENARIO'; serial log $OUT/serial.log" >&2
 START=$(date +%s)
 # Memory layout (RAM at 0x40000000): Xen image at 0x40200000 (relocates itself to the top), dom0
 # kernel at 0x42000000 (~32 MiB), QEMU's own DTB at 0x48000000 (keep clear: overlapping it makes
