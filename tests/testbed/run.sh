@@ -15,12 +15,19 @@
 #      XLITE_TESTBED_XEN (stock | ioreq: Xen with CONFIG_IOREQ_SERVER from build-ioreq-xen.sh;
 #      default: the scenario's "# testbed-xen: KIND" line, else stock; bookworm only),
 #      XLITE_TESTBED_SUITE (bookworm: Xen 4.17 + Linux 6.1, the default | trixie: Xen 4.20 +
-#      Linux 6.12; each suite is cached on its own, trixie's in <cache>/trixie)
+#      Linux 6.12; default: the scenario's "# testbed-suite: SUITE" line, else bookworm; each
+#      suite is cached on its own, trixie's in <cache>/trixie)
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 TREE=$(cd "$HERE/../.." && pwd)
 C=${XLITE_TESTBED_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/xlite-testbed}
-SUITE=${XLITE_TESTBED_SUITE:-bookworm}
+# the suite: XLITE_TESTBED_SUITE, else the scenario's own "# testbed-suite: trixie" line
+SUITE=${XLITE_TESTBED_SUITE:-}
+for a in "$@"; do
+  [ -z "$SUITE" ] && [ -f "$HERE/scenarios/$a.sh" ] &&
+    SUITE=$(sed -n 's/^# testbed-suite: *//p' "$HERE/scenarios/$a.sh" | head -1)
+done
+SUITE=${SUITE:-bookworm}
 case $SUITE in
   bookworm) ;;
   trixie) C=$C/trixie ;;

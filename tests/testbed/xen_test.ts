@@ -5,7 +5,8 @@
  * scenario (guests built by `xlite create`); a third the `console_xenstore` scenario (xlite's
  * creation writes against what `xl create -p` wrote, `xlite console` beside `xl console`); a
  * fourth, on the testbed's IOREQ hypervisor (build-ioreq-xen.sh, built once and cached), the
- * `ioreq` scenario (xlite's Xen frontend carrier serves a guest's MMIO window). Skipped,
+ * `ioreq` scenario (xlite's Xen frontend carrier serves a guest's MMIO window); a fifth, of
+ * the Debian trixie flavour (Xen 4.20), the `xen420` scenario. Skipped,
  * with the reason printed, when the host cannot run the testbed (no qemu, packages not reachable).
  *
  * @module
@@ -29,6 +30,15 @@ testbedScenarioTest(
   "testbed: real Xen 4.17 on QEMU: creation xenstore writes equal xl's; xlite console attaches like xl console",
   "console_xenstore",
   reason,
+);
+// Debian trixie's Xen 4.20: one boot runs the xen420 scenario, which also runs the lifecycle
+// and create scenarios in that boot.
+const trixie = await testbedSkipReason("trixie");
+if (trixie) console.log(`skipping the Xen 4.20 (trixie) testbed test: ${trixie}`);
+testbedScenarioTest(
+  "testbed: real Xen 4.20 (trixie) on QEMU: 4.20 features equal xl 4.20's; lifecycle and create as on 4.17",
+  "xen420",
+  trixie,
 );
 testbedScenarioTest(
   "testbed: Xen 4.17 with IOREQ servers on QEMU: the Xen frontend carrier serves a guest's virtio-mmio window",
