@@ -130,7 +130,7 @@ for (const name of names) {
       const domains = driverDomains(text);
       const { config } = await prepareGuest(`${GOLDEN}/cfg/${name}.cfg`, {
         xenVersion: RELEASE,
-        resolveBackend: (n) => Promise.resolve(domains.get(n)),
+        resolveBackend: (n) => Promise.resolve(domains.get(n) ?? 0),
         statTarget: () => "file", // the golden host's /tmp/d1.img was an image file
       });
       const writes = planDomainDeviceWrites(config, { domid, release: RELEASE });
