@@ -31,12 +31,12 @@ testbedScenarioTest(
   "console_xenstore",
   reason,
 );
-// Debian trixie's Xen 4.20: one boot runs the xen420 scenario, which also runs the lifecycle
-// and create scenarios in that boot.
+// Debian trixie's Xen 4.20: one boot runs the xen420 scenario (4.20 features by xl and by
+// xlite compared, cross-toolstack lifecycle, tee=ffa refusal).
 const trixie = await testbedSkipReason("trixie");
 if (trixie) console.log(`skipping the Xen 4.20 (trixie) testbed test: ${trixie}`);
 testbedScenarioTest(
-  "testbed: real Xen 4.20 (trixie) on QEMU: 4.20 features equal xl 4.20's; lifecycle and create as on 4.17",
+  "testbed: real Xen 4.20 (trixie) on QEMU: xlite's 4.20 guests equal xl 4.20's (DT, xenstore); xl/xlite manage each other's",
   "xen420",
   trixie,
 );
