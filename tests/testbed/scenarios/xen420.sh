@@ -39,13 +39,15 @@ xenstore-watch /local/domain > /tmp/vd.fifo &
 SIMW=$!
 sleep 0.3
 
-# snapshot <domid>: the domain's xenstore entries, domid/uuid/start time masked
+# snapshot <domid>: the domain's xenstore entries, sorted; domid, uuid, start time and the
+# console's pty (the second guest gets the next one) masked
 snapshot() {
   d=$1; vm=$(xenstore-read /local/domain/$d/vm); u=${vm#/vm/}
   { xenstore-ls -fp /local/domain/$d; xenstore-ls -fp /local/domain/0/backend | grep "/backend/[^/]*/$d[/ ]"
     xenstore-ls -fp /libxl/$d; xenstore-ls -fp $vm; } 2>&1 | grep -v '/local/domain/0/backend/.*/[0-9]*/[0-9]*/state \|start_time' \
     | sed -E "s|$u|UUID|g; s|/$d/|/D/|g; s|/$d |/D |g; s|([nrwb])$d([,)])|\1D\2|g; s|-$d\"|-D\"|" \
-    | sed -E "s#(/domid|/frontend-id) = \"$d\"#\1 = \"D\"#"
+    | sed -E "s#(/domid|/frontend-id) = \"$d\"#\1 = \"D\"#; s#(/console/tty) = \".*\"#\1 = \"PTY\"#" \
+    | sort  # values and permissions, not the order the nodes were made in
 }
 dd if=/dev/zero of=/tmp/d1.img bs=1M count=8 2>/dev/null
 sed 's/^name = .*/name = "gx"/' /mnt/xlite/tests/golden/4.20/cfg/virtio-generic.cfg > $T/gx.cfg
