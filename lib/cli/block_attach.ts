@@ -15,7 +15,7 @@ to the running domain DOM (a name or a domid), as xl block-attach does.
 
 options:
   -N, --dry-run       print the parsed disk as libxl JSON ("disk: {...}") and stop
-  --xen-version V     the Xen release whose xenstore layout to write (default 4.17)
+  --xen-version V     the Xen release whose xenstore layout to write (default: the host's)
   --timeout SECONDS   how long the backend gets to reach state 2 (default 10, as libxl)
   -h, --help          this text`;
 
@@ -36,7 +36,7 @@ async function run(args: string[]): Promise<number> {
     import("../xen_version/mod.ts"),
   ]);
   const release = flags["xen-version"] === undefined
-    ? versions.DEFAULT_XEN_VERSION
+    ? versions.defaultXenVersion()
     : versions.parseXenVersion(String(flags["xen-version"]));
   // A domid needs no xenstore, so a dry run works anywhere; a name is looked up.
   let xs: Awaited<ReturnType<typeof xenstore.openXenstore>> | undefined;

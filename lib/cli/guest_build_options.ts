@@ -6,7 +6,7 @@
  */
 import type { Args } from "../std/cli.ts";
 import { UsageError } from "../errors.ts";
-import { DEFAULT_XEN_VERSION, parseXenVersion } from "../xen_version/mod.ts";
+import { defaultXenVersion, parseXenVersion } from "../xen_version/mod.ts";
 import { DEFAULT_HOST } from "../domain/guest_plan.ts";
 import type { GuestPlanOptions } from "../domain/plan_guest.ts";
 
@@ -25,7 +25,8 @@ export const GUEST_BUILD_COLLECT_FLAGS = ["domain"];
 
 /** Usage lines for those flags. */
 export const GUEST_BUILD_USAGE =
-  `  --xen-version V      emulate Xen V's libxl (4.17 … 4.22; default 4.17)
+  `  --xen-version V      emulate Xen V's libxl (4.17 … 4.22; default: this host's Xen,
+                       4.17 on a host without Xen)
   --gic v2|v3          what gic_version="default" becomes (default v3, the testbed host's)
   --gpaddr-bits N      guest physical address bits Xen reports (default 40)
   --clock-frequency HZ timer clock-frequency Xen reports (default 0: none)
@@ -50,7 +51,7 @@ export function guestBuildOptions(args: Args): GuestBuildOptions {
   const get = (flag: string) => args[flag] as string | undefined;
   const xenVersion = get("xen-version")
     ? parseXenVersion(get("xen-version")!)
-    : DEFAULT_XEN_VERSION;
+    : defaultXenVersion();
   const gic = get("gic") ?? DEFAULT_HOST.defaultGic;
   if (gic !== "v2" && gic !== "v3") throw new UsageError(`--gic '${gic}': expected v2 or v3`);
   const seed = get("seed") ?? "random";

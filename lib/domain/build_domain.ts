@@ -13,6 +13,7 @@ import type { DomainConfig } from "../config/mod.ts";
 import { isGzip } from "../arm/mod.ts";
 import { GUEST_MAGIC_BASE } from "../arm/mod.ts";
 import { XliteError } from "../errors.ts";
+import { formatXenVersion } from "../xen_version/mod.ts";
 import {
   type CreatedDomainArch,
   type DomainBuilder,
@@ -32,6 +33,7 @@ import {
   XEN_DOMCTL_CONFIG_GIC_NATIVE,
   XEN_DOMCTL_CONFIG_GIC_V2,
   XEN_DOMCTL_CONFIG_GIC_V3,
+  XEN_DOMCTL_CONFIG_TEE_FFA,
   XEN_DOMCTL_CONFIG_TEE_NONE,
   XEN_DOMCTL_CONFIG_TEE_OPTEE,
   XenCallError,
@@ -108,6 +110,14 @@ const GIC_REQUEST = {
  */
 export function explainCreateError(error: unknown, config: DomainConfig): unknown {
   const gic = config.gicVersion;
+  // Xen answers a TEE it was built without (CONFIG_FFA / CONFIG_OPTEE: Debian builds
+  // neither) with EINVAL from arch_sanitise_domain_config ("Unsupported TEE type").
+  if (error instanceof XenCallError && error.errno === "EINVAL" && config.tee !== "none") {
+    return new XliteError(
+      `tee = "${config.tee}": this hypervisor has no ${config.tee === "ffa" ? "FF-A" : "OP-TEE"} ` +
+        `mediator (xc_domain_create: EINVAL; Xen built without it)`,
+    );
+  }
   if (error instanceof XenCallError && error.errno === "ENODEV" && gic !== "default") {
     const version = gic === "v2" ? "GICv2" : "GICv3";
     return new XliteError(
@@ -118,9 +128,22 @@ export function explainCreateError(error: unknown, config: DomainConfig): unknow
   return error;
 }
 
+/** `tee =` as `arch.tee_type`; `ffa` only where the host's headers have it (4.18+). */
+function teeType(b: DomainBuilder, tee: DomainConfig["tee"]): number {
+  if (tee === "optee") return XEN_DOMCTL_CONFIG_TEE_OPTEE;
+  if (tee === "none") return XEN_DOMCTL_CONFIG_TEE_NONE;
+  if (!b.abi.teeFfa) {
+    throw new XliteError(
+      `tee = "ffa": Xen ${formatXenVersion(b.abi.version)} has no FF-A mediator (4.18 and later)`,
+    );
+  }
+  return XEN_DOMCTL_CONFIG_TEE_FFA;
+}
+
 /**
- * `xc_domain_create` for a prepared guest (spec §3.5); Xen chooses the domid and reports
- * the GIC version and timer frequency it gave the domain.
+ * `xc_domain_create` for a prepared guest (spec §3.5), in the host release's struct layout
+ * (`b.abi`); Xen chooses the domid and reports the GIC version and timer frequency it gave
+ * the domain.
  */
 export function createXenDomain(
   b: DomainBuilder,
@@ -145,9 +168,9 @@ export function createXenDomain(
       vmtraceSize: 0,
       cpupoolId: 0,
       gicVersion: GIC_REQUEST[config.gicVersion],
-      teeType: config.tee === "optee" ? XEN_DOMCTL_CONFIG_TEE_OPTEE : XEN_DOMCTL_CONFIG_TEE_NONE,
+      teeType: teeType(b, config.tee),
       nrSpis: guest.nrSpis,
-    }));
+    }, b.abi.createDomain));
   } catch (error) {
     throw explainCreateError(error, config);
   }

@@ -52,7 +52,7 @@ export interface CreateOptions {
   overrides?: string[];
   /** Leave the domain paused (`-p`). */
   paused?: boolean;
-  /** The libxl release emulated (Xen 4.17 on the testbed). */
+  /** The libxl release emulated (default: the host's, `builder.abi`). */
   xenVersion?: XenVersion;
   /** Progress lines (`-v`); none by default. */
   log?: (line: string) => void;
@@ -132,7 +132,8 @@ export async function createDomain(
   options: CreateOptions = {},
 ): Promise<CreatedDomain> {
   const { xs } = ctx;
-  const xenVersion = options.xenVersion ?? DEFAULT_XEN_VERSION;
+  // the host's release decides the guest's DT and xenstore layout as it decides the structs
+  const xenVersion = options.xenVersion ?? ctx.builder.abi?.version ?? DEFAULT_XEN_VERSION;
   const timings: Record<string, number> = {};
   let t0 = performance.now();
   const lap = (name: string) => {

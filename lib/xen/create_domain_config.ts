@@ -1,10 +1,12 @@
 /**
- * `struct xen_domctl_createdomain` (Xen 4.17 public `domctl.h`, interface version 0x15) with
- * the Arm `struct xen_arch_domainconfig` (`arch-arm.h`), encoded for `xc_domain_create`, and
- * the constants libxl fills it with (spec §3.5).
+ * `struct xen_domctl_createdomain` (public `domctl.h`; its layout by release in `xen_abi.ts`)
+ * with the Arm `struct xen_arch_domainconfig` (`arch-arm.h`), encoded for `xc_domain_create`,
+ * and the constants libxl fills it with (spec §3.5).
  *
  * @module
  */
+import type { CreateDomainLayout } from "./xen_abi.ts";
+import { XEN_ABIS } from "./xen_abi.ts";
 
 /** `XEN_DOMCTL_CDF_hvm`: every Arm guest. */
 export const XEN_DOMCTL_CDF_hvm = 1 << 0;
@@ -25,24 +27,11 @@ export const XEN_DOMCTL_CONFIG_GIC_V3 = 2;
 export const XEN_DOMCTL_CONFIG_TEE_NONE = 0;
 /** `XEN_DOMCTL_CONFIG_TEE_OPTEE`. */
 export const XEN_DOMCTL_CONFIG_TEE_OPTEE = 1;
+/** `XEN_DOMCTL_CONFIG_TEE_FFA` (Xen 4.18+). */
+export const XEN_DOMCTL_CONFIG_TEE_FFA = 2;
 
-/** Byte offsets in `struct xen_domctl_createdomain` (Xen 4.17; checked against the C header). */
-export const CREATEDOMAIN = {
-  ssidref: 0,
-  handle: 4,
-  flags: 20,
-  iommu_opts: 24,
-  max_vcpus: 28,
-  max_evtchn_port: 32,
-  max_grant_frames: 36,
-  max_maptrack_frames: 40,
-  grant_opts: 44,
-  vmtrace_size: 48,
-  cpupool_id: 52,
-  arch: 56,
-  /** `sizeof(struct xen_domctl_createdomain)` with the Arm arch config. */
-  size: 68,
-} as const;
+/** Byte offsets in `struct xen_domctl_createdomain` of Xen 4.17 (the default layout). */
+export const CREATEDOMAIN: CreateDomainLayout = XEN_ABIS[0].createDomain;
 
 /** Byte offsets in the Arm `struct xen_arch_domainconfig` (12 bytes). */
 export const ARCH_DOMAINCONFIG_ARM = {
@@ -92,33 +81,43 @@ export interface CreatedDomainArch {
   clockFrequency: number;
 }
 
-/** Encodes a request as `xc_domain_create` takes it (little-endian, as on Arm). */
-export function encodeCreateDomain(config: CreateDomainConfig): Uint8Array {
+/**
+ * Encodes a request as `xc_domain_create` takes it (little-endian, as on Arm), in the host
+ * release's layout (`altp2m_opts`, 4.19+, stays 0: altp2m is x86-only).
+ */
+export function encodeCreateDomain(
+  config: CreateDomainConfig,
+  layout: CreateDomainLayout = CREATEDOMAIN,
+): Uint8Array {
   if (config.handle.length !== 16) throw new RangeError("domain handle must be 16 bytes");
-  const bytes = new Uint8Array(CREATEDOMAIN.size);
+  const L = layout;
+  const bytes = new Uint8Array(L.size);
   const v = new DataView(bytes.buffer);
-  v.setUint32(CREATEDOMAIN.ssidref, config.ssidref, true);
-  bytes.set(config.handle, CREATEDOMAIN.handle);
-  v.setUint32(CREATEDOMAIN.flags, config.flags, true);
-  v.setUint32(CREATEDOMAIN.iommu_opts, config.iommuOpts, true);
-  v.setUint32(CREATEDOMAIN.max_vcpus, config.maxVcpus, true);
-  v.setUint32(CREATEDOMAIN.max_evtchn_port, config.maxEvtchnPort, true);
-  v.setInt32(CREATEDOMAIN.max_grant_frames, config.maxGrantFrames, true);
-  v.setInt32(CREATEDOMAIN.max_maptrack_frames, config.maxMaptrackFrames, true);
-  v.setUint32(CREATEDOMAIN.grant_opts, config.grantOpts, true);
-  v.setUint32(CREATEDOMAIN.vmtrace_size, config.vmtraceSize, true);
-  v.setUint32(CREATEDOMAIN.cpupool_id, config.cpupoolId, true);
-  const a = CREATEDOMAIN.arch;
+  v.setUint32(L.ssidref, config.ssidref, true);
+  bytes.set(config.handle, L.handle);
+  v.setUint32(L.flags, config.flags, true);
+  v.setUint32(L.iommu_opts, config.iommuOpts, true);
+  v.setUint32(L.max_vcpus, config.maxVcpus, true);
+  v.setUint32(L.max_evtchn_port, config.maxEvtchnPort, true);
+  v.setInt32(L.max_grant_frames, config.maxGrantFrames, true);
+  v.setInt32(L.max_maptrack_frames, config.maxMaptrackFrames, true);
+  v.setUint32(L.grant_opts, config.grantOpts, true);
+  v.setUint32(L.vmtrace_size, config.vmtraceSize, true);
+  v.setUint32(L.cpupool_id, config.cpupoolId, true);
+  const a = L.arch;
   v.setUint8(a + ARCH_DOMAINCONFIG_ARM.gic_version, config.gicVersion);
   v.setUint16(a + ARCH_DOMAINCONFIG_ARM.tee_type, config.teeType, true);
   v.setUint32(a + ARCH_DOMAINCONFIG_ARM.nr_spis, config.nrSpis, true);
   return bytes;
 }
 
-/** Reads the OUT fields back after `xc_domain_create`. */
-export function decodeCreatedArch(bytes: Uint8Array): CreatedDomainArch {
+/** Reads the OUT fields back after `xc_domain_create` (the layout it was encoded in). */
+export function decodeCreatedArch(
+  bytes: Uint8Array,
+  layout: CreateDomainLayout = CREATEDOMAIN,
+): CreatedDomainArch {
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const a = CREATEDOMAIN.arch;
+  const a = layout.arch;
   return {
     gicVersion: v.getUint8(a + ARCH_DOMAINCONFIG_ARM.gic_version),
     clockFrequency: v.getUint32(a + ARCH_DOMAINCONFIG_ARM.clock_frequency, true),

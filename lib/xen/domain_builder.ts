@@ -1,7 +1,7 @@
 /**
- * Deno FFI bindings for building an Arm domain by hand, the calls libxl 4.17 and libxenguest
- * make (spec §2.8, §3.3): libxenctrl (`xc_domain_create`, `xc_domain_max_vcpus`,
- * `xc_domain_setmaxmem`, `xc_set_paging_mempool_size`, `XEN_DOMCTL_set_address_size`,
+ * Deno FFI bindings for building an Arm domain by hand, the calls libxl and libxenguest
+ * make (spec §2.8, §3.3), in the host release's layout and libraries (4.17 … 4.20:
+ * `xen_abi.ts`): libxenctrl (`xc_domain_create`, `xc_domain_max_vcpus`, `xc_domain_setmaxmem`, `xc_set_paging_mempool_size`, `XEN_DOMCTL_set_address_size`,
  * `xc_domain_populate_physmap_exact`, `xc_clear_domain_pages`, `xc_hvm_param_set/get`,
  * `xc_evtchn_alloc_unbound`, `xc_dom_vuart_init`, `xc_vcpu_setcontext`), libxenguest
  * (`xc_dom_gnttab_seed`) and libxenforeignmemory (mapping guest memory).
@@ -10,7 +10,7 @@
  * ```ts
  * const b = openDomainBuilder();
  * try {
- *   const { domid } = b.createDomain(encodeCreateDomain(config));
+ *   const { domid } = b.createDomain(encodeCreateDomain(config, b.abi.createDomain));
  * } finally {
  *   b.close();
  * }
@@ -23,10 +23,9 @@ import { XC_PAGE_SIZE } from "./domctl.ts";
 import { errnoName, XenCallError } from "./errors.ts";
 import { FOREIGNMEMORY_SONAMES, FOREIGNMEMORY_SYMBOLS } from "./foreign_memory.ts";
 import { lastErrno, openLibrary, requirePrivcmd } from "./library.ts";
-import { openXcInterface, XC_INTERFACE_SYMBOLS, XENCTRL_SONAMES } from "./xenctrl.ts";
-
-/** libxenguest names tried in order. */
-export const XENGUEST_SONAMES = ["libxenguest.so.4.17", "libxenguest.so"];
+import { openXcInterface, XC_INTERFACE_SYMBOLS } from "./xenctrl.ts";
+import { hostXenAbi } from "./host_abi.ts";
+import type { XenAbi } from "./xen_abi.ts";
 
 /** `HVM_PARAM_CALLBACK_IRQ`. */
 export const HVM_PARAM_CALLBACK_IRQ = 0;
@@ -42,9 +41,7 @@ export const HVM_PARAM_CONSOLE_EVTCHN = 18;
 export const HVM_PARAM_MONITOR_RING_PFN = 28;
 /** `XEN_DOMCTL_set_address_size`. */
 export const XEN_DOMCTL_set_address_size = 35;
-/** `XEN_DOMCTL_INTERFACE_VERSION` of Xen 4.17. */
-export const XEN_DOMCTL_INTERFACE_VERSION = 0x15;
-/** `sizeof(struct xen_domctl)`. */
+/** `sizeof(struct xen_domctl)` (144 in 4.17 … 4.20). */
 export const XEN_DOMCTL_SIZE = 144;
 /** `XEN_DOMCTL_VUART_TYPE_VPL011`. */
 export const XEN_DOMCTL_VUART_TYPE_VPL011 = 0;
@@ -83,6 +80,8 @@ const PROT_READ_WRITE = 3;
 
 /** The hypercalls of a domain build. Every method throws `XenCallError` on failure. */
 export interface DomainBuilder {
+  /** The host's release: its struct layouts and interface versions. */
+  readonly abi: XenAbi;
   /** `xc_domain_create` with an encoded `xen_domctl_createdomain`; domid chosen by Xen. */
   createDomain(config: Uint8Array): { domid: number; arch: CreatedDomainArch };
   /** `xc_domain_max_vcpus`. */
@@ -133,16 +132,20 @@ export interface DomainBuilder {
   close(): void;
 }
 
-/** Opens libxenctrl, libxenguest and libxenforeignmemory; `NoXenError` without Xen. */
-export function openDomainBuilder(): DomainBuilder {
+/**
+ * Opens libxenctrl, libxenguest and libxenforeignmemory of the host's release (`abi`);
+ * `NoXenError` without Xen, `UnsupportedXenError` on a release xlite does not know.
+ */
+export function openDomainBuilder(abi?: XenAbi): DomainBuilder {
   requirePrivcmd();
-  const xc = openLibrary(XENCTRL_SONAMES, XC);
+  abi ??= hostXenAbi();
+  const xc = openLibrary(abi.xenctrlSonames, XC);
   const opened: { close(): void }[] = [xc];
   const closeAll = () => opened.reverse().forEach((l) => l.close());
   let xg: Deno.DynamicLibrary<typeof XG>;
   let fm: Deno.DynamicLibrary<typeof FOREIGNMEMORY_SYMBOLS>;
   try {
-    xg = openLibrary(XENGUEST_SONAMES, XG);
+    xg = openLibrary(abi.xenguestSonames, XG);
     opened.push(xg);
     fm = openLibrary(FOREIGNMEMORY_SONAMES, FOREIGNMEMORY_SYMBOLS);
     opened.push(fm);
@@ -197,6 +200,7 @@ export function openDomainBuilder(): DomainBuilder {
   };
 
   return {
+    abi,
     createDomain(config) {
       const domid = new Uint32Array(1); // 0: let Xen pick (libxl's default)
       const buf = config.slice();
@@ -205,7 +209,7 @@ export function openDomainBuilder(): DomainBuilder {
         "xc_domain_create",
         "creating the domain",
       );
-      return { domid: domid[0], arch: decodeCreatedArch(buf) };
+      return { domid: domid[0], arch: decodeCreatedArch(buf, abi.createDomain) };
     },
     maxVcpus(domid, max) {
       check(
@@ -232,7 +236,7 @@ export function openDomainBuilder(): DomainBuilder {
       const d = new Uint8Array(XEN_DOMCTL_SIZE);
       const v = new DataView(d.buffer);
       v.setUint32(0, XEN_DOMCTL_set_address_size, true);
-      v.setUint32(4, XEN_DOMCTL_INTERFACE_VERSION, true);
+      v.setUint32(4, abi.domctlInterfaceVersion, true); // Xen refuses any other: EACCES
       v.setUint16(8, domid, true);
       v.setUint32(16, bits, true); // u.address_size.size
       check(

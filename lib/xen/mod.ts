@@ -12,6 +12,8 @@ export * from "./library.ts";
 export * from "./xenctrl.ts";
 export * from "./foreign_memory.ts";
 export * from "./create_domain_config.ts";
+export * from "./xen_abi.ts";
+export * from "./host_abi.ts";
 export * from "./domain_builder.ts";
 export * from "./passthrough.ts";
 export * from "./zlib.ts";

@@ -1,7 +1,7 @@
 /**
- * Deno FFI bindings to libxenctrl (Xen 4.17, `libxenctrl.so.4.17`): list domains, pause,
- * unpause, shut down and destroy them. The library is found at run time; without it, or
- * without `/dev/xen/privcmd`, opening fails with "no Xen hypervisor here; use --dry-run".
+ * Deno FFI bindings to libxenctrl (`libxenctrl.so.4.17` … `4.20`, the host's release: see
+ * `xen_abi.ts`): list domains, pause, unpause, shut down and destroy them. The library is
+ * found at run time; without it, or without `/dev/xen/privcmd`, opening fails with "no Xen hypervisor here; use --dry-run".
  *
  * @example
  * ```ts
@@ -16,12 +16,10 @@
  * @module
  */
 import { getdomaininfoSize } from "./domctl.ts";
+import { hostXenAbi } from "./host_abi.ts";
 import { decodeDomainInfo, type DomainInfo } from "./domain_info.ts";
 import { errnoName, XenCallError } from "./errors.ts";
 import { lastErrno, openLibrary, requirePrivcmd } from "./library.ts";
-
-/** Library names tried in order (Debian's Xen 4.17 first). */
-export const XENCTRL_SONAMES = ["libxenctrl.so.4.17", "libxenctrl.so"];
 
 /** `xc_interface_open` / `xc_interface_close`: the handle every libxenctrl call takes. */
 export const XC_INTERFACE_SYMBOLS = {
@@ -85,10 +83,13 @@ export interface XenCtrl {
 
 const BATCH = 1024;
 
-/** Opens libxenctrl; throws `NoXenError` when this host has no Xen. */
+/**
+ * Opens the host release's libxenctrl; throws `NoXenError` when this host has no Xen and
+ * `UnsupportedXenError` when it runs a release xlite does not know.
+ */
 export function openXenCtrl(): XenCtrl {
   requirePrivcmd();
-  const lib = openLibrary(XENCTRL_SONAMES, SYMBOLS);
+  const lib = openLibrary(hostXenAbi().xenctrlSonames, SYMBOLS);
   const xch = openXcInterface(lib.symbols, () => lib.close());
   const size = getdomaininfoSize();
   const check = (rc: number, call: string, what: string) => {

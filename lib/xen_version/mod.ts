@@ -12,3 +12,5 @@ export {
   parseXenVersion,
 } from "./xen_version.ts";
 export type { XenVersion } from "./xen_version.ts";
+export { defaultXenVersion, readHostXenVersion, SYS_HYPERVISOR } from "./host_version.ts";
+export type { HostXenVersion } from "./host_version.ts";

@@ -9,10 +9,17 @@ import { assertEquals } from "../support/assert.ts";
 
 const runSh = new URL("./run.sh", import.meta.url).pathname;
 
-/** Runs `run.sh ARGS...`; returns its exit code and everything it printed. */
-export async function runTestbed(args: string[]): Promise<{ code: number; out: string }> {
+/**
+ * Runs `run.sh ARGS...` (with `env` added, e.g. `XLITE_TESTBED_SUITE`); returns its exit code
+ * and everything it printed.
+ */
+export async function runTestbed(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; out: string }> {
   const { code, stdout, stderr } = await new Deno.Command("bash", {
     args: [runSh, ...args],
+    env,
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -21,11 +28,11 @@ export async function runTestbed(args: string[]): Promise<{ code: number; out: s
 }
 
 /**
- * Why the testbed cannot run here, or "" when it can. Preparing it (download + image build,
- * cached) is what decides, so this runs `run.sh --check`.
+ * Why the testbed of `suite` (bookworm, trixie) cannot run here, or "" when it can. Preparing
+ * it (download + image build, cached) is what decides, so this runs `run.sh --check`.
  */
-export async function testbedSkipReason(): Promise<string> {
-  const ready = await runTestbed(["--check"]);
+export async function testbedSkipReason(suite = "bookworm"): Promise<string> {
+  const ready = await runTestbed(["--check"], { XLITE_TESTBED_SUITE: suite });
   return ready.code === 0 ? "" : ready.out.trim().split("\n").pop() ?? "unknown";
 }
 

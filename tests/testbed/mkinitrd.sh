@@ -3,7 +3,7 @@
 #   $B/domu-initrd.cpio.gz  busybox + domu-init (prints its device tree) + the PV/virtio disk and
 #                           ext4 modules; reproducible byte for
 #                           byte (its size decides where libxc puts the ramdisk and the DTB)
-#   $B/dom0-initrd.cpio.gz  busybox + glibc + Xen 4.17 tools + bash/flock (block hotplug script)
+#   $B/dom0-initrd.cpio.gz  busybox + glibc + Xen tools (4.17 bookworm, 4.20 trixie) + bash/flock (block hotplug script)
 #                           + Xen/loop/virtio/9p modules + the domU kernel and initrd in /boot
 # Idempotent: rebuilds only when its inputs (this script, the init scripts, the packages) change.
 # usage: C=<cache dir> mkinitrd.sh      prints the build directory $B
@@ -15,7 +15,17 @@ B=$C/build/$KEY
 if [ -f "$B/done" ]; then echo "$B"; exit 0; fi
 rm -rf "$C/build"; mkdir -p "$B"
 X=$C/x; F=$C/full
-KV=$(ls "$X/lib/modules" | head -1); K=$X/lib/modules/$KV/kernel
+MD=$X/lib/modules; [ -d "$MD" ] || MD=$X/usr/lib/modules   # trixie's kernel package is /usr-merged
+KV=$(ls "$MD" | head -1); K=$MD/$KV/kernel
+# copies module $1 (a path under $K, no .ko) to directory $2: trixie's 6.12 ships them
+# xz-compressed, which busybox insmod cannot read; one the kernel lacks is left out (6.12 has no
+# fscache.ko: netfs took it in), and the init scripts insmod only what is there
+module() {
+  if [ -f "$K/$1.ko" ]; then cp "$K/$1.ko" "$2/"
+  elif [ -f "$K/$1.ko.xz" ]; then xz -dc "$K/$1.ko.xz" > "$2/$(basename "$1").ko"
+  else echo "testbed: kernel $KV has no module $1 (left out)" >&2
+  fi
+}
 deno run --allow-read "$S/busybox_applets.ts" "$F/bin/busybox" > "$B/applets.txt"
 
 # --- domU initramfs ---
@@ -29,12 +39,12 @@ done
 printf '#!/bin/sh\n/bin/busybox poweroff -f\n' > "$D/sbin/poweroff"; chmod +x "$D/sbin/poweroff"
 cp "$S/domu-init" "$D/init"; chmod 755 "$D/init"
 # PV block frontend, loaded only when the command line says xlite.readdisk=<dev>
-mkdir -p "$D/lib/modules"; cp "$K/drivers/block/xen-blkfront.ko" "$D/lib/modules/"
+mkdir -p "$D/lib/modules"; module drivers/block/xen-blkfront "$D/lib/modules"
 # virtio-mmio disks and ext4 (Debian's 6.1 builds them as modules: CONFIG_VIRTIO_MMIO=m,
 # CONFIG_VIRTIO_BLK=m, CONFIG_EXT4_FS=m), loaded only when the command line says xlite.virtio
-for m in drivers/virtio/virtio_mmio.ko drivers/block/virtio_blk.ko lib/crc16.ko fs/mbcache.ko \
-         fs/jbd2/jbd2.ko crypto/crc32c_generic.ko fs/ext4/ext4.ko; do
-  cp "$K/$m" "$D/lib/modules/"
+for m in drivers/virtio/virtio_mmio drivers/block/virtio_blk lib/crc16 fs/mbcache \
+         fs/jbd2/jbd2 crypto/crc32c_generic fs/ext4/ext4; do
+  module $m "$D/lib/modules"
 done
 find "$D" -exec touch -h -d @0 {} +
 (cd "$D" && find . | LC_ALL=C sort | cpio -o -H newc --quiet --reproducible -R 0:0 | gzip -9 -n > "$B/domu-initrd.cpio.gz")
@@ -42,7 +52,7 @@ find "$D" -exec touch -h -d @0 {} +
 # --- dom0 rootfs ---
 R=$B/rootfs-dom0; mkdir -p "$R"
 cp -a "$F/." "$R/"
-rm -rf "$R"/usr/share/{doc,man,locale,info} "$R/usr/lib/aarch64-linux-gnu/gconv" "$R/usr/lib/xen-4.17/lib/python"
+rm -rf "$R"/usr/share/{doc,man,locale,info} "$R/usr/lib/aarch64-linux-gnu/gconv" "$R"/usr/lib/xen-4.*/lib/python
 mkdir -p "$R"/{dev,proc,sys,tmp,run,root,var/run/xen,var/lib/xen,var/lib/xenstored,var/log/xen/console,var/lock,sbin,usr/bin,usr/local/bin,etc/xen,boot,mnt}
 cp -a "$C/extra/bin/bash" "$R/bin/bash"; cp "$C/extra/usr/bin/flock" "$R/usr/bin/flock"
 for a in $(cat "$B/applets.txt"); do
@@ -51,11 +61,11 @@ for a in $(cat "$B/applets.txt"); do
 done
 ln -sf busybox "$R/bin/["; ln -sf busybox "$R/bin/[["; ln -sf /bin/busybox "$R/sbin/modprobe"
 mkdir -p "$R/lib/modules/xen"
-for m in drivers/xen/xen-evtchn.ko drivers/xen/xen-privcmd.ko drivers/xen/xenfs/xenfs.ko drivers/xen/xen-gntdev.ko \
-         drivers/xen/xen-gntalloc.ko drivers/block/xen-blkback/xen-blkback.ko drivers/block/loop.ko \
-         drivers/virtio/virtio_mmio.ko net/9p/9pnet.ko net/9p/9pnet_virtio.ko fs/netfs/netfs.ko \
-         fs/fscache/fscache.ko fs/9p/9p.ko; do
-  cp "$K/$m" "$R/lib/modules/xen/"
+for m in drivers/xen/xen-evtchn drivers/xen/xen-privcmd drivers/xen/xenfs/xenfs drivers/xen/xen-gntdev \
+         drivers/xen/xen-gntalloc drivers/block/xen-blkback/xen-blkback drivers/block/loop \
+         drivers/virtio/virtio_mmio net/9p/9pnet net/9p/9pnet_virtio fs/netfs/netfs \
+         fs/fscache/fscache fs/9p/9p; do
+  module $m "$R/lib/modules/xen"
 done
 # the guest kernel (a raw arm64 Image; gzip it, libxc gunzips) and the guest initramfs
 gzip -1 -n -c "$X/boot/vmlinuz-$KV" > "$R/boot/domu-kernel.gz"

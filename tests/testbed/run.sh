@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The xlite testbed: real Xen 4.17 (arm64) + a Debian Linux dom0 under qemu-system-aarch64 (TCG,
-# virt with virtualization=on, -device guest-loader), built only from Debian packages and an aarch64
-# deno from npm, cached outside the clone. The working tree is shared into dom0 read-only over 9p
-# (/mnt/xlite), a results directory read-write (/mnt/out); dom0 runs
+# The xlite testbed: real Xen (arm64; 4.17 from Debian bookworm, or 4.20 from trixie) + a Debian
+# Linux dom0 under qemu-system-aarch64 (TCG, virt with virtualization=on, -device guest-loader),
+# built only from Debian packages and an aarch64 deno from npm, cached outside the clone. The
+# working tree is shared into dom0 read-only over 9p (/mnt/xlite), a results directory read-write (/mnt/out); dom0 runs
 # tests/testbed/scenarios/<scenario>.sh and the verdict is that script's exit code, read from the
 # results directory (QEMU itself exits 0 whatever happened inside).
 #
@@ -11,17 +11,33 @@
 #   --out DIR keep the results (serial.log, scenario.log, files the scenario wrote) in DIR
 # exit: 0 pass, 1 fail, 77 this host cannot run the testbed (the reason is printed)
 # env: XLITE_TESTBED_CACHE (default ${XDG_CACHE_HOME:-$HOME/.cache}/xlite-testbed), GIC (3|2),
-#      SMP (1), MEM (MiB, 2048), DOM0MEM (768M), TIMEOUT (s, 900), XLITE_TESTBED_APPEND (dom0 args),
+#      SMP (1), MEM (MiB, 2048), DOM0MEM (768M), TIMEOUT (s, 1800), XLITE_TESTBED_APPEND (dom0 args),
 #      XLITE_TESTBED_XEN (stock | ioreq: Xen with CONFIG_IOREQ_SERVER from build-ioreq-xen.sh;
-#      default: the scenario's "# testbed-xen: KIND" line, else stock),
+#      default: the scenario's "# testbed-xen: KIND" line, else stock; bookworm only),
 #      XLITE_TESTBED_DTB (qemu | passthrough: QEMU's own virt tree, dumped with dumpdtb=, with
 #      its pl031 RTC marked xen,passthrough so dom0 leaves it to a guest, booted with -dtb; the
 #      partial trees of tests/testbed/passthrough/*.dts compiled into DIR/dts; default: the
-#      scenario's "# testbed-dtb: KIND" line, else qemu)
+#      scenario's "# testbed-dtb: KIND" line, else qemu),
+#      XLITE_TESTBED_SUITE (bookworm: Xen 4.17 + Linux 6.1, the default | trixie: Xen 4.20 +
+#      Linux 6.12; default: the scenario's "# testbed-suite: SUITE" line, else bookworm; each
+#      suite is cached on its own, trixie's in <cache>/trixie)
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 TREE=$(cd "$HERE/../.." && pwd)
 C=${XLITE_TESTBED_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/xlite-testbed}
+# the suite: XLITE_TESTBED_SUITE, else the scenario's own "# testbed-suite: trixie" line
+SUITE=${XLITE_TESTBED_SUITE:-}
+for a in "$@"; do
+  [ -z "$SUITE" ] && [ -f "$HERE/scenarios/$a.sh" ] &&
+    SUITE=$(sed -n 's/^# testbed-suite: *//p' "$HERE/scenarios/$a.sh" | head -1)
+done
+SUITE=${SUITE:-bookworm}
+case $SUITE in
+  bookworm) ;;
+  trixie) C=$C/trixie ;;
+  *) echo "testbed: XLITE_TESTBED_SUITE must be bookworm or trixie, not '$SUITE'" >&2; exit 2 ;;
+esac
+export XLITE_TESTBED_SUITE=$SUITE
 CHECK=; OUT=; SCENARIO=lifecycle
 while [ $# -gt 0 ]; do
   case $1 in
@@ -56,10 +72,11 @@ exec 9>"$C/.lock"
 flock 9
 C=$C bash "$HERE/fetch.sh" >&2 || skip "could not download the arm64 packages / aarch64 deno (see above)"
 B=$(C=$C bash "$HERE/mkinitrd.sh") || skip "could not build the testbed images (see above)"
-XEN_IMAGE=$C/x/boot/xen-4.17-arm64
+XEN_IMAGE=$(ls "$C"/x/boot/xen-4.*-arm64 | head -1)
 case $XEN_KIND in
   stock) ;;
-  ioreq) XEN_IMAGE=$(C=$C bash "$HERE/build-ioreq-xen.sh") ||
+  ioreq) [ "$SUITE" = bookworm ] || skip "the IOREQ hypervisor is built from bookworm's Xen 4.17 only"
+          XEN_IMAGE=$(C=$C bash "$HERE/build-ioreq-xen.sh") ||
            skip "could not build the IOREQ hypervisor (see above)" ;;
   *) echo "testbed: XLITE_TESTBED_XEN must be stock or ioreq" >&2; exit 2 ;;
 esac
@@ -77,9 +94,9 @@ TMP=
 if [ -z "$OUT" ]; then TMP=$(mktemp -d); OUT=$TMP; fi
 mkdir -p "$OUT"; rm -f "$OUT/rc" "$OUT/scenario.log" "$OUT/serial.log"
 trap 'rm -rf "$PRIV"; [ -n "$TMP" ] && rm -rf "$TMP"' EXIT
-GIC=${GIC:-3}; SMP=${SMP:-1}; MEM=${MEM:-2048}; DOM0MEM=${DOM0MEM:-768M}; TIMEOUT=${TIMEOUT:-900}
+GIC=${GIC:-3}; SMP=${SMP:-1}; MEM=${MEM:-2048}; DOM0MEM=${DOM0MEM:-768M}; TIMEOUT=${TIMEOUT:-1800}
 KERNEL=$(ls "$C"/x/boot/vmlinuz-* | head -1)
-echo "testbed: booting Xen ($XEN_KIND, GICv$GIC) for scenario '$SCENARIO'; serial log $OUT/serial.log" >&2
+echo "testbed: booting Xen ($SUITE, $XEN_KIND, GICv$GIC) for scenario '$SCENARIO'; serial log $OUT/serial.log" >&2
 START=$(date +%s)
 # Memory layout (RAM at 0x40000000): Xen image at 0x40200000 (relocates itself to the top), dom0
 # kernel at 0x42000000 (~32 MiB), QEMU's own DTB at 0x48000000 (keep clear: overlapping it makes
