@@ -9,6 +9,7 @@
 export * from "./arm_boot.ts";
 export * from "./build_domain.ts";
 export * from "./console.ts";
+export * from "./cpumap.ts";
 export * from "./create.ts";
 export * from "./destroy.ts";
 export * from "./disks.ts";
@@ -18,16 +19,22 @@ export * from "./fault_inject.ts";
 export * from "./find_domain.ts";
 export * from "./guest_plan.ts";
 export * from "./list.ts";
+export * from "./memory.ts";
 export * from "./pause.ts";
 export * from "./plan_format.ts";
 export * from "./plan_guest.ts";
 export * from "./prepare_guest.ts";
+export * from "./query_session.ts";
+export * from "./rename.ts";
 export * from "./resolve.ts";
 export * from "./retrieve_config.ts";
 export * from "./shutdown.ts";
 export * from "./unpause.ts";
+export * from "./uptime.ts";
 export * from "./userdata.ts";
+export * from "./vcpu.ts";
 export * from "./xen_session.ts";
+export * from "./xl_info.ts";
 export * from "./xl_json.ts";
 
 // Types of folders without a mod.ts yet that this surface names (deno doc --lint).
