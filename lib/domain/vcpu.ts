@@ -29,6 +29,17 @@ export const VCPU_LIST_HEADER: string =
   `${"Name".padEnd(32)} ${"ID".padStart(5)} ${"VCPU".padStart(5)} ` +
   `${"CPU".padStart(5)} ${"State".padStart(5)} ${"Time(s)".padStart(9)} Affinity (Hard / Soft)`;
 
+/**
+ * C's `%.1f`: like `toFixed(1)`, except that an exact tie (x.x5, which a double holds only
+ * when 4x is an odd integer) rounds to even, as glibc does, where `toFixed` rounds up.
+ */
+export function printfFixed1(x: number): string {
+  const quarters = x * 4;
+  if (!Number.isInteger(quarters) || quarters % 2 === 0) return x.toFixed(1);
+  const tenths = Math.floor(x * 10); // x * 10 is k + 0.5 exactly
+  return ((tenths % 2 === 0 ? tenths : tenths + 1) / 10).toFixed(1);
+}
+
 /** One `print_vcpuinfo` line; `nrCpus` is `max_cpu_id + 1`. */
 export function vcpuLine(
   name: string | undefined,
@@ -43,7 +54,7 @@ export function vcpuLine(
       v.blocked ? "b" : "-"
     }- `
     : `${"-".padStart(5)} ${"-".padStart(3)}-p `;
-  line += `${(Math.fround(v.cpuTime) / 1e9).toFixed(1).padStart(9)}  `;
+  line += `${printfFixed1(Math.fround(v.cpuTime) / 1e9).padStart(9)}  `;
   return `${line}${printBitmap(v.hard, nrCpus)} / ${printBitmap(v.soft, nrCpus)}`;
 }
 
