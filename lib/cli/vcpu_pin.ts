@@ -13,13 +13,15 @@ xl vcpu-pin does. HARD and SOFT are CPU lists ("0-3,^2", "all"); "-" leaves one 
 
 options:
   -f, --force   also override the affinity the domain set itself (not with 'all')
+  -i, --ignore-global-affinity-masks
+                do not check the hard affinity against xl.conf's masks
   --dry-run     print the CPU maps only, as xl -N vcpu-pin (xlite -N vcpu-pin too)
   -h, --help    this text`;
 
 async function run(args: string[]): Promise<number> {
   const flags = parseCommandArgs("vcpu-pin", args, {
-    boolean: ["force", "dry-run"],
-    alias: { f: "force" },
+    boolean: ["force", "dry-run", "ignore-global-affinity-masks"],
+    alias: { f: "force", i: "ignore-global-affinity-masks" },
   });
   if (flags._.length < 3) throw new UsageError("vcpu-pin: expected DOM, VCPU and HARD");
   const [dom, vcpuText, hardText, softText] = flags._;
@@ -38,7 +40,7 @@ async function run(args: string[]): Promise<number> {
     await Promise.all([
       import("../domain/query_session.ts"),
       import("../domain/find_domain.ts"),
-      import("../domain/cpumap.ts"),
+      import("../config/cpumap.ts"),
       import("../domain/vcpu.ts"),
     ]);
   await withQuerySession(async ({ hc, xc, xs }) => {
@@ -52,6 +54,10 @@ async function run(args: string[]): Promise<number> {
         (soft ? ` ${printBitmap(soft, maxCpus)}` : "");
       printOut(`cpumap: ${shown}`);
       return;
+    }
+    // apply_global_affinity_masks: xl.conf's masks are "all" here, so only emptiness matters
+    if (hard && !flags["ignore-global-affinity-masks"] && hard.every((byte) => byte === 0)) {
+      throw new XliteError("vcpu hard affinity map is empty", { verbatim: true });
     }
     pinVcpus(hc, xc, domid, vcpu, hard, soft, flags.force === true);
   });

@@ -9,7 +9,6 @@
 export * from "./arm_boot.ts";
 export * from "./build_domain.ts";
 export * from "./console.ts";
-export * from "./cpumap.ts";
 export * from "./create.ts";
 export * from "./destroy.ts";
 export * from "./disks.ts";
@@ -33,6 +32,7 @@ export * from "./unpause.ts";
 export * from "./uptime.ts";
 export * from "./userdata.ts";
 export * from "./vcpu.ts";
+export * from "./vcpu_affinity.ts";
 export * from "./xen_session.ts";
 export * from "./xl_info.ts";
 export * from "./xl_json.ts";

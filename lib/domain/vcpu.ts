@@ -11,7 +11,7 @@ import { XEN_VCPUAFFINITY_FORCE } from "../xen/host_control.ts";
 import type { XenCtrl } from "../xen/xenctrl.ts";
 import type { XenstoreClient, XenstoreOps } from "../xenstore/mod.ts";
 import { XliteError } from "../errors.ts";
-import { printBitmap } from "./cpumap.ts";
+import { printBitmap } from "../config/cpumap.ts";
 import { domainName } from "./resolve.ts";
 
 /** `XEN_INVALID_MAX_VCPU_ID`: a domain with no vCPUs yet. */

@@ -1,5 +1,5 @@
 import { assertEquals, assertThrows } from "../support/assert.ts";
-import { CpuRangeError, parseCpuRange, printBitmap } from "../../lib/domain/cpumap.ts";
+import { CpuRangeError, parseCpuRange, printBitmap } from "../../lib/config/cpumap.ts";
 import { clockTime, uptimeLine, uptimeToString } from "../../lib/domain/uptime.ts";
 import { parseMemSizeKb } from "../../lib/domain/memory.ts";
 import { formatXlInfo, type HostReport, xlInfoJson } from "../../lib/domain/xl_info.ts";

@@ -9,19 +9,43 @@ run() { n=$1; shift; "$@" > $T/$n.out 2> $T/$n.err; echo $? > $T/$n.rc; }
 show() { for f in out err; do [ -s $T/$1.$f ] && sed "s/^/  $1.$f| /" $T/$1.$f; done; return 0; }
 # both <name> <args...>: xl and xlite with the same arguments; stdout, stderr and exit code equal
 both() {
-  n=$1; shift
-  run xl-$n xl "$@"; run xlite-$n xlite "$@"
-  same "xlite $* == xl $* (stdout)" $T/xl-$n.out $T/xlite-$n.out
-  same "xlite $* == xl $* (stderr)" $T/xl-$n.err $T/xlite-$n.err
-  expect_eq "xlite $*: xl's exit code" "$(cat $T/xlite-$n.rc)" "$(cat $T/xl-$n.rc)"
+  b=$1; shift
+  run xl-$b xl "$@"; run xlite-$b xlite "$@"
+  same "xlite $* == xl $* (stdout)" $T/xl-$b.out $T/xlite-$b.out
+  same "xlite $* == xl $* (stderr)" $T/xl-$b.err $T/xlite-$b.err
+  expect_eq "xlite $*: xl's exit code" "$(cat $T/xlite-$b.rc)" "$(cat $T/xl-$b.rc)"
+}
+# lastline <name> <args...>: as both, but where libxl logs first ("libxl: error: <file>:<line>:
+# ...: <stale errno>"), only xl's own last line of stderr is compared
+lastline() {
+  b=$1; shift
+  run xl-$b xl "$@"; run xlite-$b xlite "$@"; show xl-$b; show xlite-$b
+  same "xlite $* == xl $* (stdout)" $T/xl-$b.out $T/xlite-$b.out
+  expect_eq "xlite $*: xl's last line" "$(tail -1 $T/xlite-$b.err)" "$(tail -1 $T/xl-$b.err)"
+  expect_eq "xlite $*: xl's exit code" "$(cat $T/xlite-$b.rc)" "$(cat $T/xl-$b.rc)"
 }
 # vcpu-list and uptime move between two runs: mask the Time(s) column / the seconds
-notime_vcpu() { sed -E 's/ +[0-9]+\.[0-9]  / T  /'; }
+# (and dom0's vCPU states: the one running xl or xlite is the running one)
+notime_vcpu() { sed -E 's/ +[0-9]+\.[0-9]  / T  /; /^Domain-0 /s/ [r-][b-]- T/ S T/'; }
 
 guest_cfg g1 /tmp/g1.cfg xlite.hold
 sed -i 's/^vcpus = 1/vcpus = 2/' /tmp/g1.cfg
+guest_cfg ga /tmp/ga.cfg xlite.hold
+printf 'vcpus = 2\ncpus = ["1", "0"]\ncpus_soft = "1"\n' >> /tmp/ga.cfg
+sed -i 's/^vcpus = 1$//' /tmp/ga.cfg
+sed 's/^name = "ga"/name = "gx"/' /tmp/ga.cfg > /tmp/gx.cfg
 check "xl create -p g1 (2 vCPUs)" xl create -q -p /tmp/g1.cfg
 D1=$(xl domid g1)
+
+say "--- cpus / cpus_soft at create"
+check "xlite create ga (cpus = [\"1\", \"0\"], cpus_soft = \"1\")" xlite create /tmp/ga.cfg
+check "xl create -p gx (the same config)" xl create -q -p /tmp/gx.cfg
+xl vcpu-list ga | notime_vcpu | sed -E 's/^ga +[0-9]+//; s/ +[0-9-]+ +[-rbp]{3} //' > $T/a
+xl vcpu-list gx | notime_vcpu | sed -E 's/^gx +[0-9]+//; s/ +[0-9-]+ +[-rbp]{3} //' > $T/b
+cat $T/a
+same "affinity of xlite's ga == affinity of xl's gx (xl vcpu-list)" $T/b $T/a
+check "ga's vCPU 0: hard 1, soft 1" grep -q "0 T  1 / 1" $T/a
+xlite destroy ga; xl destroy gx
 
 say "--- domid / domname"
 both domid domid g1
@@ -59,7 +83,8 @@ xl vcpu-pin g1 all 0-1 0-1
 run xl-vl3 xl vcpu-list g1; run xlite-vl3 xlite vcpu-list g1
 notime_vcpu < $T/xl-vl3.out > $T/a; notime_vcpu < $T/xlite-vl3.out > $T/b
 same "xlite vcpu-list g1 == xl vcpu-list g1 after xl vcpu-pin all" $T/a $T/b
-check "xlite vcpu-pin g1 all ^0 (hard only)" xlite vcpu-pin g1 all ^0
+check "xlite vcpu-pin g1 all all,^0 (hard only)" xlite vcpu-pin g1 all all,^0
+both pin-empty vcpu-pin g1 all ^0
 check "xl sees every vCPU hard-pinned to CPU 1" sh -c "test \$(xl vcpu-list g1 | grep -cE ' 1 / all$') = 2"
 both pin-bad vcpu-pin g1 x 0
 both pin-force-all vcpu-pin -f g1 all 0
@@ -73,8 +98,7 @@ check "cpu/1/availability offline" test "$(xenstore-read /local/domain/$D1/cpu/1
 check "cpu/0/availability online" test "$(xenstore-read /local/domain/$D1/cpu/0/availability)" = online
 both vcpuset-big vcpu-set g1 9
 both vcpuset-nan vcpu-set g1 x
-run xl-vs0 xl vcpu-set g1 0; run xlite-vs0 xlite vcpu-set g1 0; show xl-vs0; show xlite-vs0
-expect_eq "xlite vcpu-set g1 0: xl's exit code" "$(cat $T/xlite-vs0.rc)" "$(cat $T/xl-vs0.rc)"
+lastline vs0 vcpu-set g1 0
 check "xlite vcpu-set g1 2" xlite vcpu-set g1 2
 check "cpu/1/availability online again" test "$(xenstore-read /local/domain/$D1/cpu/1/availability)" = online
 
@@ -87,11 +111,15 @@ expect_eq "memory/target after xlite mem-set" "$(xenstore-read /local/domain/$D1
 U1=$(xl list -v g1 | tail -1 | awk '{print $7}')
 expect_eq "/vm/<uuid>/memory after xlite mem-set" "$(xenstore-read /vm/$U1/memory)" 100
 expect_eq "Xen's max_memkb after xlite mem-set" "$(xlite list --json g1 | sed -n 's/.*"max_memkb": \([0-9]*\).*/\1/p')" 103424
-xl mem-set g1 110m; xenstore-read /local/domain/$D1/memory/target > $T/xl-target
-expect_eq "xl mem-set agrees on the target" "$(cat $T/xl-target)" 112640
-both memset-over mem-set g1 300
+# xl 4.17's mem-set aborts on Arm (libxl__arch_extra_memory reads b_info.acpi, a defbool
+# left at default in the stored config: libxl_defbool_val asserts), so only the checks xl makes
+# before libxl are compared; xlite's refusals are checked on their own
+run xl-memset xl mem-set g1 110m; show xl-memset
+run xlite-over xlite mem-set g1 300; show xlite-over
+expect_eq "xlite mem-set g1 300 (over static-max): xl's line" "$(cat $T/xlite-over.err)" "cannot set domid $D1 dynamic max memory to : 300"
+expect_eq "xlite mem-set g1 300: exit 1" "$(cat $T/xlite-over.rc)" 1
 both memset-bad mem-set g1 12q
-both memmax-under mem-max g1 64
+lastline memmax-under mem-max g1 64
 both memset-nodom mem-set nosuch 100
 
 say "--- rename"
