@@ -44,7 +44,7 @@ xl vcpu-list ga | notime_vcpu | sed -E 's/^ga +[0-9]+//; s/ +[0-9-]+ +[-rbp]{3} 
 xl vcpu-list gx | notime_vcpu | sed -E 's/^gx +[0-9]+//; s/ +[0-9-]+ +[-rbp]{3} //' > $T/b
 cat $T/a
 same "affinity of xlite's ga == affinity of xl's gx (xl vcpu-list)" $T/b $T/a
-check "ga's vCPU 0: hard 1, soft 1" grep -q "0 T  1 / 1" $T/a
+check "ga's vCPU 0: hard 1, soft 1" grep -q "0T  1 / 1" $T/a
 xlite destroy ga; xl destroy gx
 
 say "--- domid / domname"
