@@ -15,8 +15,43 @@ commands:
 {COMMANDS}
 Run 'xlite <command> --help' for a command's options.`;
 
-async function main(args: string[]): Promise<number> {
-  const [name, ...rest] = args;
+/** xl's global options (`xl [-vfNtT] <subcommand>`) xlite accepts before the command. */
+const GLOBAL_OPTIONS = "vfNtT";
+
+/** The commands that honour `-N` (xl's dry run), and the flag each takes for it. */
+const DRY_RUN_FLAG: Record<string, string> = { create: "--dry-run", "vcpu-pin": "--dry-run" };
+
+/**
+ * Splits xl's global options off the front of `args` (getopt "+vftTN": up to the first
+ * non-option): `-N` becomes the command's dry-run flag; `-v`, `-f`, `-t` and `-T` are
+ * accepted (xlite's messages have no levels, progress lines or timestamps to change).
+ */
+function globalOptions(args: string[]): { args: string[]; dryRun: boolean } | number {
+  let dryRun = false;
+  let i = 0;
+  for (; i < args.length && /^-[^-]/.test(args[i]) && args[i] !== "-h"; i++) {
+    for (const letter of args[i].slice(1)) {
+      if (!GLOBAL_OPTIONS.includes(letter)) {
+        console.error("unknown global option");
+        return 1;
+      }
+      if (letter === "N") dryRun = true;
+    }
+  }
+  return { args: args.slice(i), dryRun };
+}
+
+async function main(argv: string[]): Promise<number> {
+  const global = globalOptions(argv);
+  if (typeof global === "number") return global;
+  const [name, ...rest] = global.args;
+  if (global.dryRun && name !== undefined && name in COMMANDS) {
+    if (!(name in DRY_RUN_FLAG)) {
+      console.error("command does not implement -N (dryrun) option");
+      return 1;
+    }
+    rest.unshift(DRY_RUN_FLAG[name]);
+  }
   if (name === undefined || name === "help" || name === "--help" || name === "-h") {
     if (rest.length > 0 && rest[0] in COMMANDS) return showUsage(rest[0]);
     const lines = await Promise.all(

@@ -60,6 +60,16 @@ export class ConfigReader {
     return out;
   }
 
+  /**
+   * `name` as xl's `cpus` / `cpus_soft` take it: a list (its leading string items) or a single
+   * string; `undefined` when not set.
+   */
+  stringOrItems(name: string): string | string[] | undefined {
+    const set = findSetting(this.#cfg, name);
+    if (!set) return undefined;
+    return set.value.kind === "list" ? this.leadingStrings(name) : this.string(name);
+  }
+
   #list(name: string) {
     const got = getList(this.#cfg, name);
     if (got.ok) return got.value;

@@ -33,6 +33,7 @@ import { parseXlCfg, readConfigText } from "./xl_cfg.ts";
 import { parseVirtioSpec } from "./virtio_spec.ts";
 import { KNOWN_XL_KEYS } from "./xl_keys.ts";
 import { ConfigReader } from "./config_reader.ts";
+import { CpuRangeError, parseCpuRange } from "./cpumap.ts";
 import { DomainConfigError } from "./domain_config_error.ts";
 import {
   joinCmdline,
@@ -176,6 +177,12 @@ export const DOMAIN_KEYS: readonly DomainKey[] = [
       d.vcpus = vcpus ?? 1;
       if (d.maxvcpus < (vcpus ?? 0)) throw new DomainConfigError("xl: maxvcpus < vcpus");
     },
+  },
+  { key: "cpus", since: XEN_4_17, read: (r, d) => d.vcpuHardAffinity = vcpuAffinity(r, "cpus", d) },
+  {
+    key: "cpus_soft",
+    since: XEN_4_17,
+    read: (r, d) => d.vcpuSoftAffinity = vcpuAffinity(r, "cpus_soft", d),
   },
   {
     key: "vuart",
@@ -345,6 +352,8 @@ export function parseDomainConfig(
     maxmem: d.maxmem!,
     vcpus: d.vcpus!,
     maxvcpus: d.maxvcpus!,
+    ...(d.vcpuHardAffinity !== undefined ? { vcpuHardAffinity: d.vcpuHardAffinity } : {}),
+    ...(d.vcpuSoftAffinity !== undefined ? { vcpuSoftAffinity: d.vcpuSoftAffinity } : {}),
     ...(d.kernel !== undefined ? { kernel: d.kernel } : {}),
     ...(d.ramdisk !== undefined ? { ramdisk: d.ramdisk } : {}),
     ...(d.deviceTree !== undefined ? { deviceTree: d.deviceTree } : {}),
@@ -364,6 +373,27 @@ export function parseDomainConfig(
     onCrash: d.onCrash!,
     warnings: d.warnings,
   };
+}
+
+/**
+ * xl's `parse_vcpu_affinity`: a string is every vCPU's (up to `maxvcpus`), a list gives the
+ * first vCPUs theirs (extra items are dropped). Each CPU list is checked as xl's
+ * `parse_cpurange` checks it, with xl's message.
+ */
+function vcpuAffinity(r: ConfigReader, key: string, d: DomainDraft): string[] | undefined {
+  const value = r.stringOrItems(key);
+  if (value === undefined) return undefined;
+  const max = d.maxvcpus ?? 1;
+  const lists = typeof value === "string" ? Array(max).fill(value) : value.slice(0, max);
+  for (const text of lists) {
+    try {
+      parseCpuRange(text, 1);
+    } catch (error) {
+      if (error instanceof CpuRangeError) throw new DomainConfigError(error.message);
+      throw error;
+    }
+  }
+  return lists;
 }
 
 /**

@@ -75,6 +75,14 @@ export interface DomainConfig {
   vcpus: number;
   /** vCPUs the guest may have (default `vcpus`). */
   maxvcpus: number;
+  /**
+   * `cpus`: each vCPU's hard affinity as a CPU list (`"0-3,^1"`, `"all"`), index = vCPU; a
+   * single string applies to every vCPU, a list to the first vCPUs only (xl's
+   * `parse_vcpu_affinity`). Absent when not set.
+   */
+  vcpuHardAffinity?: string[];
+  /** `cpus_soft`: each vCPU's soft affinity, as `vcpuHardAffinity`. */
+  vcpuSoftAffinity?: string[];
   /** Kernel image path (mandatory for a PVH guest). */
   kernel?: string;
   /** Initial ramdisk path. */

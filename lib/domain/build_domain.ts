@@ -40,6 +40,7 @@ import {
 } from "../xen/mod.ts";
 import { arm64BootContext } from "./arm_boot.ts";
 import { injectFault } from "./fault_inject.ts";
+import { applyVcpuAffinity } from "./vcpu_affinity.ts";
 import type { GuestBuildPlan } from "./guest_plan.ts";
 import type { PreparedGuest } from "./prepare_guest.ts";
 
@@ -192,12 +193,13 @@ export interface DomainPorts {
 }
 
 /**
- * `libxl__build_pre` on Arm: max vCPUs, max memory (`memory` + `LIBXL_MAXMEM_CONSTANT`), the
+ * `libxl__build_pre` on Arm: max vCPUs, `cpus` / `cpus_soft` affinity, max memory (`memory` + `LIBXL_MAXMEM_CONSTANT`), the
  * P2M pool, the xenstore and console event channels, `HVM_PARAM_CALLBACK_IRQ` (§3.2).
  */
 export function setUpDomain(b: DomainBuilder, domid: number, config: DomainConfig): DomainPorts {
   injectFault("max_vcpus");
   b.maxVcpus(domid, config.maxvcpus);
+  applyVcpuAffinity(domid, config);
   injectFault("setmaxmem");
   b.setMaxMem(domid, config.memory * 1024 + LIBXL_MAXMEM_CONSTANT);
   injectFault("paging_pool");

@@ -18,16 +18,23 @@ export * from "./fault_inject.ts";
 export * from "./find_domain.ts";
 export * from "./guest_plan.ts";
 export * from "./list.ts";
+export * from "./memory.ts";
 export * from "./pause.ts";
 export * from "./plan_format.ts";
 export * from "./plan_guest.ts";
 export * from "./prepare_guest.ts";
+export * from "./query_session.ts";
+export * from "./rename.ts";
 export * from "./resolve.ts";
 export * from "./retrieve_config.ts";
 export * from "./shutdown.ts";
 export * from "./unpause.ts";
+export * from "./uptime.ts";
 export * from "./userdata.ts";
+export * from "./vcpu.ts";
+export * from "./vcpu_affinity.ts";
 export * from "./xen_session.ts";
+export * from "./xl_info.ts";
 export * from "./xl_json.ts";
 
 // Types of folders without a mod.ts yet that this surface names (deno doc --lint).

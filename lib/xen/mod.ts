@@ -10,6 +10,7 @@ export * from "./domain_info.ts";
 export type { XliteError } from "../errors.ts";
 export * from "./library.ts";
 export * from "./xenctrl.ts";
+export * from "./host_control.ts";
 export * from "./foreign_memory.ts";
 export * from "./create_domain_config.ts";
 export * from "./xen_abi.ts";

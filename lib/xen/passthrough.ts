@@ -18,7 +18,8 @@
  */
 import { errnoName, XenCallError } from "./errors.ts";
 import { lastErrno, openLibrary, requirePrivcmd } from "./library.ts";
-import { openXcInterface, XC_INTERFACE_SYMBOLS, XENCTRL_SONAMES } from "./xenctrl.ts";
+import { openXcInterface, XC_INTERFACE_SYMBOLS } from "./xenctrl.ts";
+import { hostXenAbi } from "./host_abi.ts";
 
 /** `XEN_SYSCTL_PHYSCAP_directio` (public/sysctl.h): the host can pass devices through. */
 export const XEN_SYSCTL_PHYSCAP_directio = 1 << 2;
@@ -66,7 +67,7 @@ export interface Passthrough {
 /** Opens libxenctrl for the passthrough calls; `NoXenError` without Xen. */
 export function openPassthrough(): Passthrough {
   requirePrivcmd();
-  const lib = openLibrary(XENCTRL_SONAMES, SYMBOLS);
+  const lib = openLibrary(hostXenAbi().xenctrlSonames, SYMBOLS);
   const xch = openXcInterface(lib.symbols, () => lib.close());
   const s = lib.symbols;
   // xc_domain_memory_mapping returns -EINVAL itself for a domain it cannot look up; every

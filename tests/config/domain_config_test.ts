@@ -128,12 +128,22 @@ Deno.test("overrides on the command line replace file values", () => {
 });
 
 Deno.test("unknown keys are warnings; xl keys xlite ignores say so", () => {
-  const config = parse("memroy = 512\npci = []\ncpus = 'all'\n");
+  const config = parse("memroy = 512\npci = []\ncpu_weight = 256\n");
   assertEquals(config.warnings, [
     "vm.cfg: warning: unknown option `memroy'; ignored",
     "vm.cfg: warning: `pci' is not supported by xlite (Arm guests); ignored",
-    "vm.cfg: warning: `cpus' is not supported by xlite (Arm guests); ignored",
+    "vm.cfg: warning: `cpu_weight' is not supported by xlite (Arm guests); ignored",
   ]);
+});
+
+Deno.test("cpus / cpus_soft: a string for every vCPU, a list for the first ones, xl's errors", () => {
+  const one = parse("vcpus = 3\ncpus = '0-1'\ncpus_soft = ['1', '0', '1', '0']\n");
+  assertEquals(one.vcpuHardAffinity, ["0-1", "0-1", "0-1"]);
+  assertEquals(one.vcpuSoftAffinity, ["1", "0", "1"]);
+  assertEquals(parse("vcpus = 2\ncpus = ['all']\n").vcpuHardAffinity, ["all"]);
+  assertEquals(parse("").vcpuHardAffinity, undefined);
+  refuse("cpus = '3-1'\n", "Invalid pcpu range: 3-1.");
+  refuse("cpus_soft = '^all'\n", `Can't combine "^" and "all".`);
 });
 
 Deno.test("release differences: virtio= from 4.18, nr_spis= from 4.19, tee=ffa from 4.18", () => {

@@ -94,6 +94,8 @@ TMP=
 if [ -z "$OUT" ]; then TMP=$(mktemp -d); OUT=$TMP; fi
 mkdir -p "$OUT"; rm -f "$OUT/rc" "$OUT/scenario.log" "$OUT/serial.log"
 trap 'rm -rf "$PRIV"; [ -n "$TMP" ] && rm -rf "$TMP"' EXIT
+# the CPU count: SMP, else the scenario's own "# testbed-smp: N" line, else 1
+[ -z "${SMP:-}" ] && SMP=$(sed -n 's/^# testbed-smp: *//p' "$HERE/scenarios/$SCENARIO.sh" | head -1)
 GIC=${GIC:-3}; SMP=${SMP:-1}; MEM=${MEM:-2048}; DOM0MEM=${DOM0MEM:-768M}; TIMEOUT=${TIMEOUT:-1800}
 KERNEL=$(ls "$C"/x/boot/vmlinuz-* | head -1)
 echo "testbed: booting Xen ($SUITE, $XEN_KIND, GICv$GIC) for scenario '$SCENARIO'; serial log $OUT/serial.log" >&2
