@@ -9,6 +9,7 @@
  */
 import type { DomainConfig, VirtioDevice } from "../config/types.ts";
 import { diskToLibxlJson } from "../disk/mod.ts";
+import { nicToLibxlJson } from "../devices/nic.ts";
 import { type JsonValue, yajlBeautify } from "../json/yajl.ts";
 
 /** A JSON value with key order kept (objects as entry lists). */
@@ -113,6 +114,12 @@ export function domainConfigToXlJson(config: DomainConfig, uuid?: string): XlObj
       "disks",
       config.disks.length
         ? config.disks.map((d) => fromPlain(JSON.parse(diskToLibxlJson(d))))
+        : undefined,
+    ],
+    [
+      "nics",
+      config.vifs.length
+        ? config.vifs.map((n) => fromPlain(JSON.parse(nicToLibxlJson(n))))
         : undefined,
     ],
     ["virtios", config.virtios.length ? config.virtios.map(virtioToXlJson) : undefined],
