@@ -23,6 +23,7 @@ vif_dump() {
   done | sed -E "s#/local/domain/$1/#/local/domain/D/#g; s#/vif/$1/#/vif/D/#g; s#/vif/$1\$#/vif/D#; \
 s#^/libxl/$1/#/libxl/D/#; s/([nrwb])$1([,)])/\1D\2/g; s#(frontend-id = )\"$1\"#\1\"D\"#" | sort
 }
+pings() { ping -c 1 -W 1 "$1" > /dev/null 2>&1; }
 connected() { [ "$(xenstore-read /local/domain/0/backend/vif/$1/$2/hotplug-status 2>/dev/null)" = connected ]; }
 
 say "--- dom0: netback, two bridges (xenbr0 10.0.0.1/24, xenbr1 10.0.1.1/24)"
@@ -60,13 +61,13 @@ same "network-list of xlite's guest: xlite == xl" $T/xl-nl.out $T/xlite-nl.out
 say "--- the guest runs: netfront, pings, transfers"
 check "xl unpause" xl unpause n1
 check "the guest's eth0 has the configured MAC" wait_for 120 console_has n1 "===NET-UP eth0 $MAC0==="
-check "dom0 pings the guest" wait_for 60 ping -c 1 -W 1 10.0.0.2
+check "dom0 pings the guest" wait_for 60 pings 10.0.0.2
 check "the guest pings dom0" wait_for 90 console_has n1 "===PING-DOM0 ok==="
 head -c 4194304 /dev/urandom > $T/tx
 TXMD5=$(md5sum < $T/tx | cut -d' ' -f1)
 nc -l -p 5002 > $T/rx &
 NCR=$!
-check "dom0 -> guest: 4 MiB sent (TCP 5001)" wait_for 60 bash -c "cat $T/tx > /dev/tcp/10.0.0.2/5001"
+check "dom0 -> guest: 4 MiB sent (TCP 5001)" wait_for 60 bash -c "cat $T/tx 2>/dev/null > /dev/tcp/10.0.0.2/5001" 2>/dev/null
 check "dom0 -> guest: the guest got them, md5 equal" wait_for 60 console_has n1 "===RECV $TXMD5 4194304==="
 check "guest -> dom0: 3 MiB sent (TCP 5002)" wait_for 90 console_has n1 "===SEND-DONE==="
 console_has n1 "===SEND-DONE===" || kill $NCR 2>/dev/null
@@ -80,7 +81,7 @@ run attach xlite network-attach n1 bridge=xenbr1 mac=$MAC1; show attach
 expect_eq "xlite network-attach exit code" "$(cat $T/attach.rc)" 0
 check "vif$D.1 is on xenbr1" wait_for 30 test -e /sys/class/net/xenbr1/brif/vif$D.1
 check "the guest brought eth1 up with the MAC given" wait_for 120 console_has n1 "===NET-UP eth1 $MAC1==="
-check "dom0 pings the guest through vif 1" wait_for 60 ping -c 1 -W 1 10.0.1.2
+check "dom0 pings the guest through vif 1" wait_for 60 pings 10.0.1.2
 check "the guest pings dom0 through eth1" wait_for 90 console_has n1 "===PING1-DOM0 ok==="
 run xl-nl2 xl network-list n1; run xlite-nl2 xlite network-list n1; show xl-nl2
 same "network-list with two vifs: xlite == xl" $T/xl-nl2.out $T/xlite-nl2.out
@@ -124,6 +125,7 @@ expect_eq "create with bridge=nobr0: exit code" "$(cat $T/create-bad.rc)" 1
 check "create with bridge=nobr0: says why" grep -q "Could not find bridge device nobr0" $T/create-bad.err
 check "no n2 domain" gone n2
 
+cp /var/log/xen/console/guest-n1.log /mnt/out/guest-n1.log 2>/dev/null
 say "--- xlite destroy"
 run destroy xlite destroy n1; show destroy
 expect_eq "xlite destroy exit code" "$(cat $T/destroy.rc)" 0
