@@ -2,7 +2,7 @@
 # Network scenario (one boot): a guest created by `xlite create` with `vif = [...]` on a dom0
 # bridge (netback + the vif-bridge hotplug script, run as libxl runs it) brings up
 # xen-netfront (tests/testbed/domu-net-init) and exchanges packets with dom0: pings both
-# ways, 4 MiB dom0 -> guest and 3 MiB guest -> dom0 with their md5 compared. The vif's
+# ways, 4 MiB dom0 -> guest and 3 MiB guest -> dom0 (TCP) with their md5 compared. The vif's
 # xenstore nodes (values and permissions, MAC fixed in the config) equal those `xl create`
 # writes for the same config; `xl network-list` and `xlite network-list` agree on both
 # toolstacks' guests; `xlite network-attach` hot-plugs a second vif the guest brings up and
@@ -65,13 +65,10 @@ check "dom0 pings the guest" wait_for 60 pings 10.0.0.2
 check "the guest pings dom0" wait_for 90 console_has n1 "===PING-DOM0 ok==="
 head -c 4194304 /dev/urandom > $T/tx
 TXMD5=$(md5sum < $T/tx | cut -d' ' -f1)
-nc -l -p 5002 > $T/rx &
-NCR=$!
 check "dom0 -> guest: 4 MiB sent (TCP 5001)" wait_for 60 bash -c "cat $T/tx 2>/dev/null > /dev/tcp/10.0.0.2/5001" 2>/dev/null
 check "dom0 -> guest: the guest got them, md5 equal" wait_for 60 console_has n1 "===RECV $TXMD5 4194304==="
-check "guest -> dom0: 3 MiB sent (TCP 5002)" wait_for 90 console_has n1 "===SEND-DONE==="
-console_has n1 "===SEND-DONE===" || kill $NCR 2>/dev/null
-wait $NCR
+check "guest -> dom0: 3 MiB read from the guest (TCP 5002)" wait_for 90 bash -c "cat < /dev/tcp/10.0.0.2/5002 > $T/rx" 2>/dev/null
+check "the guest saw the transfer end" wait_for 30 console_has n1 "===SEND-DONE==="
 RXMD5=$(tr -d '\r' < /var/log/xen/console/guest-n1.log | sed -n 's/^===SENT-MD5 \([0-9a-f]*\)===$/\1/p')
 expect_eq "guest -> dom0: 3 MiB, md5 equal" "$(md5sum < $T/rx | cut -d' ' -f1) $(wc -c < $T/rx)" "$RXMD5 3145728"
 
@@ -101,18 +98,21 @@ snap() {
       echo "## $p"; xenstore-list $p 2>/dev/null; done; ls /sys/class/net; } > "$1"
 }
 settled() { snap $T/after; cmp -s $T/before $T/after; }
-snap $T/before
-# bad <name> <what both print> <words...>: xl network-attach, then xlite network-attach
+# bad <name> <what both print> <words...>: xl network-attach, then xlite network-attach; xlite
+# must leave the store and dom0's interfaces as it found them (xl, like libxl, leaves a vif
+# whose hotplug script failed behind: that is recorded, not failed)
 bad() {
   b=$1; want=$2; shift 2
+  snap $T/xl-before
   run xl-$b xl network-attach n1 "$@"; show xl-$b
-  wait_for 30 settled
+  sleep 2; snap $T/before
+  cmp -s $T/xl-before $T/before || say "note: xl left entries behind after '$b' (libxl does)"
   run $b xlite network-attach n1 "$@"; show $b
   expect_eq "$b: exit code (xl's: $(cat $T/xl-$b.rc))" "$(cat $T/$b.rc)" 1
   check "$b: xl says '$want'" grep -q "$want" $T/xl-$b.err
   check "$b: xlite says '$want'" grep -q "$want" $T/$b.err
   wait_for 30 settled
-  snap $T/after; same "$b: nothing left behind" $T/before $T/after
+  snap $T/after; same "$b: xlite left nothing behind" $T/before $T/after
 }
 bad mac "Invalid parameter \`mac'." mac=00:16:3e:zz:00:01
 bad bridge "Could not find bridge device nobr0" bridge=nobr0
