@@ -31,6 +31,7 @@ import type { DiskSpec } from "../disk/mod.ts";
 import type { DomainConfig, ShutdownAction } from "./types.ts";
 import { parseXlCfg, readConfigText } from "./xl_cfg.ts";
 import { parseVirtioSpec } from "./virtio_spec.ts";
+import { parseVifSpec } from "./vif_spec.ts";
 import { KNOWN_XL_KEYS } from "./xl_keys.ts";
 import { ConfigReader } from "./config_reader.ts";
 import { CpuRangeError, parseCpuRange } from "./cpumap.ts";
@@ -40,7 +41,6 @@ import {
   libxlEnum,
   parseIomem,
   parseIrq,
-  parseVif,
   prefixOf,
   shutdownAction,
 } from "./xl_values.ts";
@@ -238,12 +238,13 @@ export const DOMAIN_KEYS: readonly DomainKey[] = [
         .map(parseIomem),
   },
   { key: "disk", since: XEN_4_17, read: (r, d) => d.disks = parseDisks(r, d.source, d.version) },
-  // No networking yet: vif items are checked and carried, and the key warned about.
   {
     key: "vif",
     since: XEN_4_17,
-    ignored: true,
-    read: (r, d) => d.vifs = r.leadingStrings("vif").map((item) => parseVif(item, d.warnings)),
+    read: (r, d) =>
+      d.vifs = r.leadingStrings("vif").map((item, i) =>
+        parseVifSpec(item, i, d.source, d.warnings)
+      ),
   },
   {
     key: "gic_version",

@@ -29,6 +29,14 @@ export { DomainConfigError, parseDomainConfig, readDomainConfig } from "./domain
 export type { ParseDomainConfigOptions } from "./domain_config.ts";
 export { parseVirtioSpec, VirtioSpecError } from "./virtio_spec.ts";
 export type { VirtioSpecOptions } from "./virtio_spec.ts";
+export {
+  applyVifSetting,
+  emptyVif,
+  parseVifRate,
+  parseVifSpec,
+  parseVifWords,
+  VifSpecError,
+} from "./vif_spec.ts";
 export { KNOWN_XL_KEYS } from "./xl_keys.ts";
 export type * from "./types.ts";
 export type { XenVersion } from "../xen_version/mod.ts";

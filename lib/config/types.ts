@@ -29,12 +29,52 @@ export interface VirtioDevice {
   base: bigint;
 }
 
-/** A `vif = [...]` entry, carried as `key=value` pairs (not yet added to guests). */
+/** `libxl_nic_type`: a PV vif, or (HVM only) a PV vif with an emulated twin. */
+export type NicType = "vif" | "vif_ioemu";
+
+/** `rate=` as `xlu_vif_parse_rate` leaves it: bytes per replenishment interval. */
+export interface VifRate {
+  /** Bytes the guest may send per interval. */
+  bytesPerInterval: bigint;
+  /** The interval, in microseconds (default 50 ms). */
+  intervalUsecs: number;
+}
+
+/**
+ * A `vif = [...]` entry as xl's `parse_nic_config` leaves it (`libxl_device_nic`, spec §2.5):
+ * unset fields are `undefined`; libxl's defaults (`lib/devices/nic.ts`) fill them.
+ */
 export interface VifDevice {
   /** The item as written. */
   spec: string;
-  /** Its `key=value` pairs. */
-  settings: Record<string, string>;
+  /** `devid=`, else the item's index in the list (xl's `ARRAY_EXTEND_INIT`); -1 = next free. */
+  devid: number;
+  /** `backend=`: the serving domain's name or domid, resolved to `backendDomid`. */
+  backendDomname?: string;
+  /** The serving domain (0 until `backend=` is resolved). */
+  backendDomid: number;
+  /** `mtu=` (0: libxl's 1500). */
+  mtu: number;
+  /** `model=` (HVM's emulated card; carried, unused on Arm). */
+  model?: string;
+  /** `mac=`: six bytes; all zero means "generate one" (`libxl__mac_is_default`). */
+  mac: number[];
+  /** `ip=` */
+  ip?: string;
+  /** `bridge=` */
+  bridge?: string;
+  /** `vifname=`: the backend interface's name (the hotplug script renames it). */
+  ifname?: string;
+  /** `script=`: the hotplug script, relative to `/etc/xen/scripts` unless absolute. */
+  script?: string;
+  /** `type=` (`vif` or `ioemu`); unset until libxl's defaults choose. */
+  nictype?: NicType;
+  /** `rate=` */
+  rate?: VifRate;
+  /** `gatewaydev=` (or the deprecated `netdev=`). */
+  gatewaydev?: string;
+  /** `trusted` / `untrusted` (default trusted). */
+  trusted?: boolean;
 }
 
 /** An `iomem = [...]` entry: `IOMEM_START,NUM_PAGES[@GFN]` in pages. */
@@ -95,7 +135,7 @@ export interface DomainConfig {
   disks: DiskSpec[];
   /** `virtio = [...]` (Xen 4.18+), devid = list index. */
   virtios: VirtioDevice[];
-  /** `vif = [...]`, carried (not added to the guest: xlite warns that it ignores them). */
+  /** `vif = [...]`: network interfaces, added after the disks (spec §2.8). */
   vifs: VifDevice[];
   /** `gic_version`. */
   gicVersion: "default" | "v2" | "v3";

@@ -1,12 +1,12 @@
 /**
  * How xl reads single values of a domain config (tools/xl/xl_parse.c): prefix-matched
- * words, libxl's enum names, shutdown actions, `irqs` and `iomem` items, `vif` items, and `parse_cmdline`.
+ * words, libxl's enum names, shutdown actions, `irqs` and `iomem` items, and `parse_cmdline`.
  * Each refuses with xl's own text.
  *
  * @module
  */
 import { DomainConfigError } from "./domain_config_error.ts";
-import type { IomemRange, ShutdownAction, VifDevice } from "./types.ts";
+import type { IomemRange, ShutdownAction } from "./types.ts";
 
 /** Shutdown actions, as xl's `action_on_shutdown_names`. */
 const SHUTDOWN_ACTIONS: readonly ShutdownAction[] = [
@@ -85,19 +85,4 @@ export function parseIomem(item: string): IomemRange {
   // libxl: an iomem range without @GFN is mapped 1:1 (gfn = start).
   const gfn = m[3] !== undefined ? BigInt("0x" + m[3].replace(/^0[xX]/, "")) : start;
   return { start, numberOfPages, gfn };
-}
-
-/** A `vif` item carried as key=value pairs, split as xl does (strtok on `,`). */
-export function parseVif(item: string, warnings: string[]): VifDevice {
-  const settings: Record<string, string> = {};
-  for (const raw of item.split(",").filter((f) => f !== "")) {
-    const token = raw.replace(/^ +/, "");
-    const eq = token.indexOf("=");
-    if (eq < 0) {
-      warnings.push(`unrecognized argument \`${token}'`);
-      continue;
-    }
-    settings[token.slice(0, eq)] = token.slice(eq + 1);
-  }
-  return { spec: item, settings };
 }

@@ -22,8 +22,11 @@ export interface DeviceKind {
   kind: string;
   /** Backend kind (`backend/<backendKind>/...`). */
   backendKind: string;
-  /** The family: disks share `device_disk_add`; generic virtio uses `libxl__device_add`. */
-  family: "disk" | "virtio";
+  /**
+   * The family: disks share `device_disk_add`; generic virtio uses `libxl__device_add`;
+   * nics `libxl__device_add_async` with `libxl__set_xenstore_nic`.
+   */
+  family: "disk" | "virtio" | "nic";
   /** The `libxl_disk_backend` this row serves (disks only). */
   diskBackend?: DiskBackend;
   /** The backend `type` key (disks only; `libxl__device_disk_string_of_backend`). */
@@ -38,6 +41,11 @@ export interface DeviceKind {
   waitsForInitWait: boolean;
   /** Runs the backend's hotplug `script` when the toolstack domain serves it (spec §2.6). */
   runsHotplugScript: boolean;
+  /**
+   * The hotplug script's arguments after its path, per action (default: the action's name,
+   * as for `block`; `libxl__hotplug_nic` passes `online`/`offline type_if=vif`).
+   */
+  hotplugArgs?: { add: readonly string[]; remove: readonly string[] };
   /** Checks `libxl__device_exists` inside the add transaction. */
   checksExists: boolean;
   /** May be added to or removed from a running domain (`xl block-attach`/`block-detach`). */
@@ -101,6 +109,19 @@ export const DEVICE_KINDS: readonly DeviceKind[] = [
     since: { major: 4, minor: 17 },
   },
   {
+    name: "vif",
+    kind: "vif",
+    backendKind: "vif",
+    family: "nic",
+    virtioKeys: false,
+    waitsForInitWait: true,
+    runsHotplugScript: true,
+    hotplugArgs: { add: ["online", "type_if=vif"], remove: ["offline", "type_if=vif"] },
+    checksExists: true,
+    hotplug: true,
+    since: { major: 4, minor: 17 },
+  },
+  {
     name: "virtio",
     kind: "virtio",
     backendKind: "virtio",
@@ -138,7 +159,7 @@ export function diskKindFor(backend: DiskBackend): DeviceKind | undefined {
   return DEVICE_KINDS.find((row) => row.family === "disk" && row.diskBackend === backend);
 }
 
-/** The row named `name` (`vbd`, `qdisk`, `virtio_disk`, `virtio`, `vbd3`). */
+/** The row named `name` (`vbd`, `qdisk`, `virtio_disk`, `vif`, `virtio`, `vbd3`). */
 export function deviceKind(name: string): DeviceKind | undefined {
   return DEVICE_KINDS.find((row) => row.name === name);
 }

@@ -1,13 +1,16 @@
 /**
  * Hotplug scripts, as libxl runs them on Linux (spec §2.6; `libxl__get_hotplug_script_info`,
- * `libxl__hotplug_disk`, `get_hotplug_env`): for the kinds whose table row says so (disk
- * backends `vbd`/`vbd3`) served by the toolstack's own domain, the backend's `script` runs
- * with `add` once the backend reached InitWait and with `remove` once it closed.
+ * `libxl__hotplug_disk`, `libxl__hotplug_nic`, `get_hotplug_env`): for the kinds whose table
+ * row says so (disk backends `vbd`/`vbd3`, `vif`) served by the toolstack's own domain, the
+ * backend's `script` runs with `add` (a vif: `online type_if=vif`) once the backend reached
+ * InitWait and with `remove` (`offline type_if=vif`) once it closed.
  *
  * @module
  */
 import type { XenstoreClient } from "../xenstore/mod.ts";
+import { deviceKindByBackend } from "./device_kinds.ts";
 import { DeviceError } from "./errors.ts";
+import { nicHotplugEnv } from "./nic.ts";
 import { devicePaths } from "./paths.ts";
 import type { DeviceRef } from "./types.ts";
 
@@ -44,14 +47,21 @@ export async function runHotplugScript(
       domid: device.domid,
     });
   }
-  const what = `${script} ${action}`;
+  const kind = deviceKindByBackend(device.backendKind);
+  const args = kind?.hotplugArgs?.[action] ?? [action];
+  // A vif's script also gets `netdev` (the backend's gatewaydev) and `vif` (its interface).
+  const netEnv = kind?.family === "nic"
+    ? nicHotplugEnv(device, await xs.tryRead(`${backend}/gatewaydev`))
+    : {};
+  const what = `${script} ${args[0]}`;
   let child: Deno.ChildProcess;
   try {
     child = new Deno.Command(script, {
-      args: [action],
+      args: [...args],
       env: {
         ...(xs.transport === "unix" ? { XENSTORED_PATH: xs.transportPath } : {}),
         ...hotplugEnv(device, script),
+        ...netEnv,
       },
       stdin: "null",
       stdout: "piped",

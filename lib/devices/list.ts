@@ -1,11 +1,11 @@
 /**
  * Listing a guest's devices and reporting their connection state, as libxl's
- * `libxl__device_list`, `libxl_device_disk_list` and `libxl_device_disk_getinfo` do
- * (spec §2.7, §5).
+ * `libxl__device_list`, `libxl_device_disk_list`, `libxl_device_disk_getinfo` and
+ * `libxl_device_nic_getinfo` do (spec §2.7, §5).
  *
  * @module
  */
-import type { VirtioDevice } from "../config/mod.ts";
+import type { VifDevice, VirtioDevice } from "../config/mod.ts";
 import { vdevToDevid } from "../disk/mod.ts";
 import type { DiskSpec } from "../disk/mod.ts";
 import type { XenstoreOps } from "../xenstore/mod.ts";
@@ -13,7 +13,8 @@ import { cAtoi, cStrtoul } from "./c_numbers.ts";
 import { DISK_FRONTEND_KINDS } from "./device_kinds.ts";
 import { DeviceError } from "./errors.ts";
 import { backendPathDomid, domainPath, libxlDomainPath } from "./paths.ts";
-import { diskFamilyPath, readDisk, readVirtio } from "./read.ts";
+import { nicFromEntries } from "./nic.ts";
+import { diskFamilyPath, readDisk, readEntries, readVirtio } from "./read.ts";
 
 /** What `xl block-list` shows for one disk (`libxl_diskinfo`). */
 export interface DiskInfo {
@@ -95,4 +96,81 @@ export async function listVirtios(xs: XenstoreOps, domid: number): Promise<Virti
   const base = `${libxlDomainPath(domid)}/device/virtio`;
   const names = await xs.tryDirectory(base);
   return await Promise.all(names.map((name) => readVirtio(xs, `${base}/${name}`, cAtoi(name))));
+}
+
+/**
+ * `libxl_device_nic_list` (`libxl__device_list` over `/libxl/<domid>/device/vif`): every nic
+ * of `domid` read back from its libxl directory. Like libxl, one unreadable nic fails the list.
+ */
+export async function listNics(xs: XenstoreOps, domid: number): Promise<VifDevice[]> {
+  const base = `${libxlDomainPath(domid)}/device/vif`;
+  const names = await xs.tryDirectory(base);
+  return await Promise.all(
+    names.map(async (name) =>
+      nicFromEntries(await readEntries(xs, `${base}/${name}`), `${base}/${name}`)
+    ),
+  );
+}
+
+/** What `xl network-list` shows for one nic (`libxl_nicinfo`). */
+export interface NicInfo {
+  /** The nic's devid (its handle). */
+  devid: number;
+  /** Backend domain. */
+  backendId: number;
+  /** Guest domain. */
+  frontendId: number;
+  /** Frontend xenbus state, −1 when absent. */
+  state: number;
+  /** Frontend event channel, −1 when absent. */
+  evtch: number;
+  /** Frontend transmit ring grant reference, −1 when absent. */
+  rrefTx: number;
+  /** Frontend receive ring grant reference, −1 when absent. */
+  rrefRx: number;
+  /** Backend path (from the libxl directory). */
+  backend: string;
+  /** Frontend path. */
+  frontend: string;
+}
+
+/**
+ * `libxl_device_nic_getinfo`: the connection state of `nic` of `domid`; throws
+ * {@linkcode DeviceError} (not logged, as libxl logs nothing) when its libxl directory has no
+ * backend path.
+ */
+export async function nicInfo(xs: XenstoreOps, domid: number, nic: VifDevice): Promise<NicInfo> {
+  const frontend = `${domainPath(domid)}/device/vif/${nic.devid}`;
+  const libxlPath = `${libxlDomainPath(domid)}/device/vif/${nic.devid}`;
+  const [backend, state, evtch, rrefTx, rrefRx] = await Promise.all(
+    [
+      `${libxlPath}/backend`,
+      `${frontend}/state`,
+      `${frontend}/event-channel`,
+      `${frontend}/tx-ring-ref`,
+      `${frontend}/rx-ring-ref`,
+    ].map((path) => xs.tryRead(path)),
+  );
+  if (backend === undefined) {
+    throw new DeviceError("ERROR_FAIL", `${libxlPath}/backend: no such node`, {
+      domid,
+      logged: false,
+    });
+  }
+  const backendId = backendPathDomid(backend);
+  if (backendId === undefined) {
+    throw new DeviceError("ERROR_FAIL", `internal error: backend path ${backend} unparseable!`);
+  }
+  const asInt = (value: string | undefined) => (value === undefined ? -1 : cStrtoul(value, 10) | 0);
+  return {
+    devid: nic.devid,
+    backendId,
+    frontendId: domid,
+    state: asInt(state),
+    evtch: asInt(evtch),
+    rrefTx: asInt(rrefTx),
+    rrefRx: asInt(rrefRx),
+    backend,
+    frontend,
+  };
 }

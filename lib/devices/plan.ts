@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { DomainConfig, VirtioDevice } from "../config/mod.ts";
+import type { DomainConfig, VifDevice, VirtioDevice } from "../config/mod.ts";
 import type { DiskSpec } from "../disk/mod.ts";
 import { vdevToDevid } from "../disk/mod.ts";
 import {
@@ -19,6 +19,7 @@ import { compareXenVersion, DEFAULT_XEN_VERSION, type XenVersion } from "../xen_
 import { type DeviceKind, deviceKind, diskKindFor } from "./device_kinds.ts";
 import { diskBackendEntries, diskFrontendEntries } from "./disk.ts";
 import { DeviceError } from "./errors.ts";
+import { nicBackendEntries, nicFrontendEntries, nicReadOnlyFrontendEntries } from "./nic.ts";
 import { devicePaths } from "./paths.ts";
 import type { DevicePaths, DeviceRef, KeyValue } from "./types.ts";
 import { virtioBackendEntries, virtioFrontendEntries } from "./virtio.ts";
@@ -35,6 +36,8 @@ export interface DeviceAddPlan {
   backendEntries: KeyValue[];
   /** Frontend keys in libxl's order. */
   frontendEntries: KeyValue[];
+  /** Frontend keys the backend owns and the guest may only read (a nic's `mtu`). */
+  readOnlyFrontendEntries: KeyValue[];
   /** The operations of the add transaction, in libxl's order. */
   ops: XenstoreOp[];
 }
@@ -49,12 +52,14 @@ export interface PlanOptions {
  * The operations `libxl__device_generic_add` performs (spec §2.5): drop stale directories,
  * then libxl's copy of the paths, the frontend (owned by the guest, readable by the backend),
  * the backend (owned by the backend domain, readable by the guest) and the libxl copy of the
- * backend keys (inheriting `/libxl/<domid>`'s permissions).
+ * backend keys (inheriting `/libxl/<domid>`'s permissions). `readOnlyFrontendEntries` go in
+ * the frontend directory with the backend's permissions (`ro_fents`).
  */
 export function genericAddOps(
   device: DeviceRef,
   backendEntries: readonly KeyValue[],
   frontendEntries: readonly KeyValue[],
+  readOnlyFrontendEntries: readonly KeyValue[] = [],
 ): XenstoreOp[] {
   const paths = devicePaths(device);
   const frontendPerms: XsPermission[] = [
@@ -78,6 +83,10 @@ export function genericAddOps(
   for (const [key, value] of frontendEntries) {
     const path = `${paths.frontend}/${key}`;
     ops.push({ op: "write", path, value }, { op: "setPerms", path, perms: frontendPerms });
+  }
+  for (const [key, value] of readOnlyFrontendEntries) {
+    const path = `${paths.frontend}/${key}`;
+    ops.push({ op: "write", path, value }, { op: "setPerms", path, perms: backendPerms });
   }
   ops.push(
     { op: "rm", path: paths.backend },
@@ -108,6 +117,7 @@ function addPlan(
   device: DeviceRef,
   backendEntries: KeyValue[],
   frontendEntries: KeyValue[],
+  readOnlyFrontendEntries: KeyValue[] = [],
 ): DeviceAddPlan {
   return {
     kind,
@@ -115,7 +125,8 @@ function addPlan(
     paths: devicePaths(device),
     backendEntries,
     frontendEntries,
-    ops: genericAddOps(device, backendEntries, frontendEntries),
+    readOnlyFrontendEntries,
+    ops: genericAddOps(device, backendEntries, frontendEntries, readOnlyFrontendEntries),
   };
 }
 
@@ -185,6 +196,37 @@ export function planVirtioAdd(
   return addPlan(kind, device, virtioBackendEntries(virtio, domid), virtioFrontendEntries(virtio));
 }
 
+/** Which device a nic is (`libxl__device_from_nic`): kind `vif`, devid its handle. */
+export function nicDeviceRef(nic: VifDevice, domid: number): DeviceRef {
+  return {
+    domid,
+    devid: nic.devid,
+    backendDomid: nic.backendDomid,
+    kind: "vif",
+    backendKind: "vif",
+  };
+}
+
+/**
+ * The plan for adding a nic whose defaults are set (`setNicDefaults`) and whose devid is
+ * known (spec §2.5; `libxl__device_add_async` with `libxl__set_xenstore_nic`).
+ */
+export function planNicAdd(
+  nic: VifDevice,
+  domid: number,
+  options: PlanOptions = {},
+): DeviceAddPlan {
+  const kind = deviceKind("vif")!;
+  checkRelease(kind, options.release ?? DEFAULT_XEN_VERSION, domid);
+  return addPlan(
+    kind,
+    nicDeviceRef(nic, domid),
+    nicBackendEntries(nic, domid),
+    nicFrontendEntries(nic),
+    nicReadOnlyFrontendEntries(nic),
+  );
+}
+
 /** Options for {@linkcode planDomainDeviceWrites}. */
 export interface DomainPlanOptions extends PlanOptions {
   /**
@@ -195,9 +237,9 @@ export interface DomainPlanOptions extends PlanOptions {
 }
 
 /**
- * Every device add `xl create` performs for a prepared config (backends resolved, disk
- * defaults set: `lib/domain`'s `prepareGuest`), its disks and then its generic virtio
- * devices (spec §2.8 steps 5–6), as plans. Generic virtio devices are skipped before Xen
+ * Every device add `xl create` performs for a prepared config (backends resolved, disk and
+ * nic defaults set: `lib/domain`'s `prepareGuest`), its disks, then its nics, then its
+ * generic virtio devices (spec §2.8 steps 5–6; libxl_create.c's device table order), as plans. Generic virtio devices are skipped before Xen
  * 4.18, whose xl ignores `virtio=`.
  */
 export function planDomainDevices(
@@ -207,6 +249,7 @@ export function planDomainDevices(
   const domid = options.domid ?? 1;
   const release = options.release ?? DEFAULT_XEN_VERSION;
   const plans = config.disks.map((disk) => planDiskAdd(disk, domid, { release }));
+  for (const nic of config.vifs) plans.push(planNicAdd(nic, domid, { release }));
   if (compareXenVersion(release, deviceKind("virtio")!.since) >= 0) {
     for (const virtio of config.virtios) plans.push(planVirtioAdd(virtio, domid, { release }));
   }
@@ -214,7 +257,7 @@ export function planDomainDevices(
 }
 
 /**
- * The exact xenstore nodes `xl create` writes for `config`'s disks and generic virtio devices,
+ * The exact xenstore nodes `xl create` writes for `config`'s disks, nics and generic virtio devices,
  * in order, with their permissions (see {@linkcode planDomainDevices} for the options; the
  * guest domid defaults to the placeholder 1).
  *

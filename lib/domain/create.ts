@@ -278,7 +278,12 @@ async function writeXenstore(
   injectFault("introduce");
   await introduceDomain(xs, domid, built.storePfn, ports.storePort);
   injectFault("userdata");
-  await writeDomainUserdata(domid, uuid, guest.parsed);
+  // libxl__update_config_nic: the stored config keeps each nic's devid, type and MAC as added.
+  const vifs = guest.parsed.vifs.map((vif, i) => {
+    const added = guest.config.vifs[i];
+    return { ...vif, devid: added.devid, nictype: added.nictype, mac: added.mac };
+  });
+  await writeDomainUserdata(domid, uuid, { ...guest.parsed, vifs });
 }
 
 /** Removes a half-built domain: its userdata and xenstore entries, then the domain itself. */

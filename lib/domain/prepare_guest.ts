@@ -11,6 +11,8 @@ import type { DomainConfig } from "../config/mod.ts";
 import { readDomainConfig } from "../config/mod.ts";
 import type { XenVersion } from "../xen_version/mod.ts";
 import { setDiskDefaults, statTarget, type TargetKind } from "../disk/mod.ts";
+import { setNicDefaults } from "../devices/nic.ts";
+import type { VifDevice } from "../config/types.ts";
 import { XliteError } from "../errors.ts";
 import { prepareArmConfig } from "../virtio/mod.ts";
 import type { XenstoreOps } from "../xenstore/mod.ts";
@@ -75,7 +77,28 @@ export function resolveBackends(
     virtios: config.virtios.map((v) =>
       v.backendDomname === undefined ? v : { ...v, backendDomid: resolve(v.backendDomname) }
     ),
+    vifs: config.vifs.map((n) =>
+      n.backendDomname === undefined ? n : { ...n, backendDomid: resolve(n.backendDomname) }
+    ),
   };
+}
+
+/**
+ * `libxl__device_nic_set_devids`: each nic's defaults (a generated MAC is drawn here, once,
+ * so a dry run and the writes agree), then devids below 0 get the next after the highest.
+ * A nic libxl refuses ends the create: `Unable to set nic defaults for nic <i>`.
+ */
+export function setNicDevids(nics: readonly VifDevice[]): VifDevice[] {
+  const out = nics.map((nic, i) => {
+    try {
+      return setNicDefaults(nic);
+    } catch (error) {
+      throw new XliteError(`${(error as Error).message}; Unable to set nic defaults for nic ${i}`);
+    }
+  });
+  let last = out.reduce((max, nic) => Math.max(max, nic.devid), -1);
+  for (const nic of out) if (nic.devid < 0) nic.devid = ++last;
+  return out;
 }
 
 /**
@@ -99,9 +122,9 @@ export async function prepareGuest(
     overrides: options.overrides ?? [],
     xenVersion,
   });
-  // Each name once, in config order (disks, then virtio devices), as libxl meets them.
+  // Each name once, in config order (disks, virtio devices, nics), as libxl meets them.
   const domids = new Map<string, number>();
-  for (const d of [...parsed.disks, ...parsed.virtios]) {
+  for (const d of [...parsed.disks, ...parsed.virtios, ...parsed.vifs]) {
     const name = d.backendDomname;
     if (name !== undefined && !domids.has(name)) {
       domids.set(name, await options.resolveBackend(name));
@@ -114,5 +137,6 @@ export async function prepareGuest(
   config.disks = config.disks.map((disk) =>
     setDiskDefaults(disk, { hotplug: false, statTarget: stat })
   );
+  config.vifs = setNicDevids(config.vifs);
   return { parsed, config, nrSpis };
 }

@@ -9,6 +9,7 @@
  */
 import type { DomainConfig, VirtioDevice } from "../config/mod.ts";
 import { diskToLibxlJson } from "../disk/mod.ts";
+import { nicToLibxlJson } from "../devices/mod.ts";
 import { type JsonValue, yajlBeautify } from "../json/mod.ts";
 
 /** A JSON value with key order kept (objects as entry lists). */
@@ -114,6 +115,12 @@ export function domainConfigToXlJson(config: DomainConfig, uuid?: string): XlObj
       "disks",
       config.disks.length
         ? config.disks.map((d) => fromPlain(JSON.parse(diskToLibxlJson(d))))
+        : undefined,
+    ],
+    [
+      "nics",
+      config.vifs.length
+        ? config.vifs.map((n) => fromPlain(JSON.parse(nicToLibxlJson(n))))
         : undefined,
     ],
     ["dtdevs", config.dtdev.length ? config.dtdev.map((path) => obj([["path", path]])) : undefined],

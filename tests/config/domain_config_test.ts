@@ -89,7 +89,11 @@ Deno.test("the fixture guest: every key an Arm guest uses", async () => {
   }]);
   assertEquals(config.vifs, [{
     spec: "mac=00:16:3e:5a:00:01,bridge=xenbr0",
-    settings: { mac: "00:16:3e:5a:00:01", bridge: "xenbr0" },
+    devid: 0,
+    backendDomid: 0,
+    mtu: 0,
+    mac: [0x00, 0x16, 0x3e, 0x5a, 0x00, 0x01],
+    bridge: "xenbr0",
   }]);
   assertEquals(config.onCrash, "preserve");
 });
@@ -167,19 +171,39 @@ Deno.test("release differences: virtio= from 4.18, nr_spis= from 4.19, tee=ffa f
   refuse("tee = 'ffa'\n", `Unknown tee "ffa" specified`, { xenVersion: V417 });
 });
 
-Deno.test("vif is carried but warned about: xlite gives guests no network yet", () => {
-  const config = parse("vif = ['bridge=xenbr0']\n");
-  assertEquals(config.vifs, [{ spec: "bridge=xenbr0", settings: { bridge: "xenbr0" } }]);
-  assertEquals(config.warnings, [
-    "vm.cfg: warning: `vif' is not supported by xlite (Arm guests); ignored",
+Deno.test("vif items are read as xl's parse_nic_config: devid by index, no warning", () => {
+  const config = parse("vif = ['bridge=xenbr0', ' ip=10.0.0.2,,type=vif,devid=7']\n");
+  assertEquals(config.vifs.map((v) => [v.devid, v.bridge, v.ip, v.nictype]), [
+    [0, "xenbr0", undefined, undefined],
+    [7, undefined, "10.0.0.2", "vif"],
   ]);
+  assertEquals(config.warnings, []);
+});
+
+Deno.test("a refused vif word is xl's message and the item goes on (xl create ignores it)", () => {
+  const config = parse("vif = ['mac=00:16:3e:zz:00:01,bridge=br1,colour=blue']\n");
+  // xl keeps the bytes read before the bad one.
+  assertEquals(config.vifs[0].mac, [0x00, 0x16, 0x3e, 0, 0, 0]);
+  assertEquals(config.vifs[0].bridge, "br1");
+  assertEquals(config.warnings, [
+    "Invalid parameter `mac'.",
+    "unrecognized argument `colour=blue'",
+  ]);
+});
+
+Deno.test("vif rate= errors end the parse with libxlutil's line", () => {
+  refuse(
+    "vif = ['rate=10Xb/s']\n",
+    "vm.cfg: config parsing error in vif: invalid rate in `10Xb/s'",
+  );
+  refuse("vif = ['mtu=x']\n", 'xl: failed to convert "x" to number');
 });
 
 Deno.test("the key table: xl keys only, each once, none newer than the Xen xlite knows", () => {
   const keys = DOMAIN_KEYS.map((row) => row.key);
   assertEquals(keys.filter((key) => !KNOWN_XL_KEYS.has(key)), []);
   assertEquals(new Set(keys).size, keys.length);
-  assertEquals(DOMAIN_KEYS.filter((row) => row.ignored).map((row) => row.key), ["vif"]);
+  assertEquals(DOMAIN_KEYS.filter((row) => row.ignored).map((row) => row.key), []);
   assertEquals(
     DOMAIN_KEYS.filter((row) => row.since.minor > 17).map((row) => `${row.key} ${row.since.minor}`),
     ["nr_spis 19", "virtio 18"],

@@ -3,14 +3,17 @@
 #   $B/domu-initrd.cpio.gz  busybox + domu-init (prints its device tree) + the PV/virtio disk and
 #                           ext4 modules; reproducible byte for
 #                           byte (its size decides where libxc puts the ramdisk and the DTB)
+#   $B/domu-net-initrd.cpio.gz  the same rootfs with domu-net-init as /init and xen-netfront
+#                           (the network scenario's guest; the image above stays unchanged)
 #   $B/dom0-initrd.cpio.gz  busybox + glibc + Xen tools (4.17 bookworm, 4.20 trixie) + bash/flock (block hotplug script)
-#                           + Xen/loop/virtio/9p modules + the domU kernel and initrd in /boot
+#                           + Xen/loop/virtio/9p modules (and xen-netback/bridge, which the
+#                           network scenario loads) + the domU kernel and initrds in /boot
 # Idempotent: rebuilds only when its inputs (this script, the init scripts, the packages) change.
 # usage: C=<cache dir> mkinitrd.sh      prints the build directory $B
 set -euo pipefail
 C=${C:?cache dir}
 S=$(cd "$(dirname "$0")" && pwd)
-KEY=$(cat "$0" "$S/dom0-init" "$S/domu-init" "$S/busybox_applets.ts" "$C/fetch.stamp" | sha256sum | cut -c1-16)
+KEY=$(cat "$0" "$S/dom0-init" "$S/domu-init" "$S/domu-net-init" "$S/busybox_applets.ts" "$C/fetch.stamp" | sha256sum | cut -c1-16)
 B=$C/build/$KEY
 if [ -f "$B/done" ]; then echo "$B"; exit 0; fi
 rm -rf "$C/build"; mkdir -p "$B"
@@ -48,6 +51,11 @@ for m in drivers/virtio/virtio_mmio drivers/block/virtio_blk lib/crc16 fs/mbcach
 done
 find "$D" -exec touch -h -d @0 {} +
 (cd "$D" && find . | LC_ALL=C sort | cpio -o -H newc --quiet --reproducible -R 0:0 | gzip -9 -n > "$B/domu-initrd.cpio.gz")
+# the network guest: PV network frontend (CONFIG_XEN_NETDEV_FRONTEND=m) and its own /init
+module drivers/net/xen-netfront "$D/lib/modules"
+cp "$S/domu-net-init" "$D/init"; chmod 755 "$D/init"
+find "$D" -exec touch -h -d @0 {} +
+(cd "$D" && find . | LC_ALL=C sort | cpio -o -H newc --quiet --reproducible -R 0:0 | gzip -9 -n > "$B/domu-net-initrd.cpio.gz")
 
 # --- dom0 rootfs ---
 R=$B/rootfs-dom0; mkdir -p "$R"
@@ -64,12 +72,14 @@ mkdir -p "$R/lib/modules/xen"
 for m in drivers/xen/xen-evtchn drivers/xen/xen-privcmd drivers/xen/xenfs/xenfs drivers/xen/xen-gntdev \
          drivers/xen/xen-gntalloc drivers/block/xen-blkback/xen-blkback drivers/block/loop \
          drivers/virtio/virtio_mmio net/9p/9pnet net/9p/9pnet_virtio fs/netfs/netfs \
-         fs/fscache/fscache fs/9p/9p; do
+         fs/fscache/fscache fs/9p/9p drivers/net/xen-netback/xen-netback net/llc/llc \
+         net/802/stp net/bridge/bridge; do
   module $m "$R/lib/modules/xen"
 done
 # the guest kernel (a raw arm64 Image; gzip it, libxc gunzips) and the guest initramfs
 gzip -1 -n -c "$X/boot/vmlinuz-$KV" > "$R/boot/domu-kernel.gz"
 cp "$B/domu-initrd.cpio.gz" "$R/boot/domu-initrd.gz"
+cp "$B/domu-net-initrd.cpio.gz" "$R/boot/domu-net-initrd.gz"
 # xlite in dom0: deno (aarch64, from the tools share) running the shared working tree
 cat > "$R/usr/local/bin/xlite" <<'EOW'
 #!/bin/sh
