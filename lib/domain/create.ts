@@ -132,8 +132,7 @@ export async function createDomain(
   options: CreateOptions = {},
 ): Promise<CreatedDomain> {
   const { xs } = ctx;
-  // the host's release decides the guest's DT and xenstore layout as it decides the structs
-  const xenVersion = options.xenVersion ?? ctx.builder.abi?.version ?? DEFAULT_XEN_VERSION;
+  const xenVersion = emulatedXenVersion(ctx, options);
   const timings: Record<string, number> = {};
   let t0 = performance.now();
   const lap = (name: string) => {
@@ -200,6 +199,11 @@ export async function createDomain(
   }
 }
 
+/** The host's release decides the guest's DT and xenstore layout as it decides the structs. */
+function emulatedXenVersion(ctx: CreateContext, options: CreateOptions): XenVersion {
+  return options.xenVersion ?? ctx.builder.abi?.version ?? DEFAULT_XEN_VERSION;
+}
+
 /** What {@linkcode buildAndStart} takes from the first phase of a create. */
 interface Planned {
   guest: PreparedGuest;
@@ -223,7 +227,7 @@ async function buildAndStart(
   const { guest, files, plan, first, guess, uuid, pt } = planned;
   const { config } = guest;
   const log = options.log ?? (() => {});
-  const xenVersion = options.xenVersion ?? DEFAULT_XEN_VERSION;
+  const xenVersion = emulatedXenVersion(ctx, options);
   const { domid, arch } = createXenDomain(b, guest, uuid);
   log(`domain ${domid} created (gic_version ${arch.gicVersion}, clock ${arch.clockFrequency})`);
   try {
