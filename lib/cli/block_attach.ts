@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type Command, parseCommandArgs, printOut, timeoutOption } from "./command.ts";
+import { attachToDomain, type Command, parseCommandArgs, timeoutOption } from "./command.ts";
 import { UsageError } from "../errors.ts";
 
 const USAGE = `usage: xlite block-attach [options] DOM SPEC...
@@ -28,37 +28,20 @@ async function run(args: string[]): Promise<number> {
   if (flags._.length < 2) throw new UsageError("block-attach: expected DOM and a disk SPEC");
   const [qualifier, ...words] = flags._;
   const timeoutMs = timeoutOption("block-attach", flags.timeout);
-  const [disks, domainDisks, domains, xenstore, versions] = await Promise.all([
+  const [disks, domainDisks, versions] = await Promise.all([
     import("../disk/mod.ts"),
     import("../domain/disks.ts"), // single modules: start-up stays small
-    import("../domain/resolve.ts"),
-    import("../xenstore/mod.ts"),
     import("../xen_version/mod.ts"),
   ]);
   const release = flags["xen-version"] === undefined
     ? versions.defaultXenVersion()
     : versions.parseXenVersion(String(flags["xen-version"]));
-  // A domid needs no xenstore, so a dry run works anywhere; a name is looked up.
-  let xs: Awaited<ReturnType<typeof xenstore.openXenstore>> | undefined;
-  try {
-    let domid = domains.numericDomid(qualifier);
-    if (domid === undefined) {
-      xs = await xenstore.openXenstore();
-      domid = await domains.resolveDomain(xs, qualifier);
-    }
-    const grammar = versions.atLeast(release, 4, 19) ? "4.19" : "4.17";
-    const disk = disks.parseDiskSpec(words, { source: "command line", grammar });
-    if (flags["dry-run"]) {
-      // libxl's JSON ends in a newline and xl's printf adds another.
-      printOut(`disk: ${disks.diskToLibxlJson(disk)}\n`);
-      return 0;
-    }
-    xs ??= await xenstore.openXenstore();
-    await domainDisks.attachDisk(xs, domid, disk, { release, timeoutMs });
-    return 0;
-  } finally {
-    xs?.close();
-  }
+  const grammar = versions.atLeast(release, 4, 19) ? "4.19" : "4.17";
+  return await attachToDomain(qualifier, flags["dry-run"] === true, {
+    parse: () => disks.parseDiskSpec(words, { source: "command line", grammar }),
+    dryRunLine: (disk) => `disk: ${disks.diskToLibxlJson(disk)}`,
+    attach: (xs, domid, disk) => domainDisks.attachDisk(xs, domid, disk, { release, timeoutMs }),
+  });
 }
 
 /** The `block-attach` command. */

@@ -5,6 +5,7 @@
  */
 import { type Args, parseArgs, type ParseOptions } from "../std/cli.ts";
 import { UsageError, XliteError } from "../errors.ts";
+import type { XenstoreClient } from "../xenstore/mod.ts";
 
 /** A subcommand: `run` gets the arguments after the command name and returns the exit code. */
 export interface Command {
@@ -56,4 +57,48 @@ export function timeoutOption(command: string, value: unknown): number | undefin
     throw new UsageError(`${command}: --timeout '${value}': expected a number of seconds > 0`);
   }
   return Math.round(seconds * 1000);
+}
+
+/** The steps that differ between `block-attach` and `network-attach`. */
+export interface AttachSteps<T> {
+  /** Parses the device words (after the domain is known, as xl does). */
+  parse(): T;
+  /** The `-N` line, e.g. `disk: <libxl JSON>`. */
+  dryRunLine(device: T): string;
+  /** Adds the device to the running domain. */
+  attach(xs: XenstoreClient, domid: number, device: T): Promise<unknown>;
+}
+
+/**
+ * xl's `*-attach` flow: a domid needs no xenstore, so a dry run works anywhere; a name is
+ * looked up first. Then the device is parsed, printed (`-N`) or attached.
+ */
+export async function attachToDomain<T>(
+  qualifier: string,
+  dryRun: boolean,
+  steps: AttachSteps<T>,
+): Promise<number> {
+  const [domains, xenstore] = await Promise.all([
+    import("../domain/resolve.ts"),
+    import("../xenstore/mod.ts"),
+  ]);
+  let xs: XenstoreClient | undefined;
+  try {
+    let domid = domains.numericDomid(qualifier);
+    if (domid === undefined) {
+      xs = await xenstore.openXenstore();
+      domid = await domains.resolveDomain(xs, qualifier);
+    }
+    const device = steps.parse();
+    if (dryRun) {
+      // libxl's JSON ends in a newline and xl's printf adds another.
+      printOut(`${steps.dryRunLine(device)}\n`);
+      return 0;
+    }
+    xs ??= await xenstore.openXenstore();
+    await steps.attach(xs, domid, device);
+    return 0;
+  } finally {
+    xs?.close();
+  }
 }

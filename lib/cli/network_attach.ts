@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { type Command, parseCommandArgs, printOut, timeoutOption } from "./command.ts";
+import { attachToDomain, type Command, parseCommandArgs, timeoutOption } from "./command.ts";
 import { UsageError } from "../errors.ts";
 
 const USAGE = `usage: xlite network-attach [options] DOM [KEY=VALUE...]
@@ -32,37 +32,20 @@ async function run(args: string[]): Promise<number> {
   if (flags._.length < 1) throw new UsageError("network-attach: expected DOM");
   const [qualifier, ...words] = flags._;
   const timeoutMs = timeoutOption("network-attach", flags.timeout);
-  const [config, devices, network, domains, xenstore, versions] = await Promise.all([
+  const [config, devices, network, versions] = await Promise.all([
     import("../config/vif_spec.ts"), // single modules: start-up stays small
     import("../devices/nic.ts"),
     import("../domain/network.ts"),
-    import("../domain/resolve.ts"),
-    import("../xenstore/mod.ts"),
     import("../xen_version/mod.ts"),
   ]);
   const release = flags["xen-version"] === undefined
     ? versions.DEFAULT_XEN_VERSION
     : versions.parseXenVersion(String(flags["xen-version"]));
-  // A domid needs no xenstore, so a dry run works anywhere; a name is looked up first, as xl.
-  let xs: Awaited<ReturnType<typeof xenstore.openXenstore>> | undefined;
-  try {
-    let domid = domains.numericDomid(qualifier);
-    if (domid === undefined) {
-      xs = await xenstore.openXenstore();
-      domid = await domains.resolveDomain(xs, qualifier);
-    }
-    const nic = config.parseVifWords(words, (line) => console.error(line));
-    if (flags["dry-run"]) {
-      // libxl's JSON ends in a newline and xl's printf adds another.
-      printOut(`vif: ${devices.nicToLibxlJson(nic)}\n`);
-      return 0;
-    }
-    xs ??= await xenstore.openXenstore();
-    await network.attachNic(xs, domid, nic, { release, timeoutMs });
-    return 0;
-  } finally {
-    xs?.close();
-  }
+  return await attachToDomain(qualifier, flags["dry-run"] === true, {
+    parse: () => config.parseVifWords(words, (line) => console.error(line)),
+    dryRunLine: (nic) => `vif: ${devices.nicToLibxlJson(nic)}`,
+    attach: (xs, domid, nic) => network.attachNic(xs, domid, nic, { release, timeoutMs }),
+  });
 }
 
 /** The `network-attach` command. */
