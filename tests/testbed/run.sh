@@ -6,7 +6,8 @@
 # tests/testbed/scenarios/<scenario>.sh and the verdict is that script's exit code, read from the
 # results directory (QEMU itself exits 0 whatever happened inside).
 #
-# usage: tests/testbed/run.sh [--check] [--out DIR] [scenario]      (default scenario: lifecycle)
+# usage: tests/testbed/run.sh [--check] [--out DIR] [scenario[+scenario...]]  (default: lifecycle;
+#        several joined by '+' share one boot, run in order; their testbed-* lines must agree)
 #   --check   only make sure the testbed can run (downloads + builds the images), then exit
 #   --out DIR keep the results (serial.log, scenario.log, files the scenario wrote) in DIR
 # exit: 0 pass, 1 fail, 77 this host cannot run the testbed (the reason is printed)
@@ -26,10 +27,22 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 TREE=$(cd "$HERE/../.." && pwd)
 C=${XLITE_TESTBED_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/xlite-testbed}
 # the suite: XLITE_TESTBED_SUITE, else the scenario's own "# testbed-suite: trixie" line
+# header KEY SCENARIO: the scenario's "# testbed-KEY: VALUE" line (SCENARIO may join several
+# with '+': they share one boot, so their lines must agree; a disagreement is a usage error)
+header() {
+  local v="" w part
+  for part in ${2//+/ }; do
+    [ -f "$HERE/scenarios/$part.sh" ] || continue
+    w=$(sed -n "s/^# testbed-$1: *//p" "$HERE/scenarios/$part.sh" | head -1)
+    [ -n "$w" ] && [ -n "$v" ] && [ "$w" != "$v" ] &&
+      { echo "testbed: the scenarios of '$2' disagree on testbed-$1 ($v, $w)" >&2; exit 2; }
+    [ -n "$w" ] && v=$w
+  done
+  echo "$v"
+}
 SUITE=${XLITE_TESTBED_SUITE:-}
 for a in "$@"; do
-  [ -z "$SUITE" ] && [ -f "$HERE/scenarios/$a.sh" ] &&
-    SUITE=$(sed -n 's/^# testbed-suite: *//p' "$HERE/scenarios/$a.sh" | head -1)
+  case $a in -*) ;; *) [ -z "$SUITE" ] && { SUITE=$(header suite "$a") || exit 2; } ;; esac
 done
 SUITE=${SUITE:-bookworm}
 case $SUITE in
@@ -43,7 +56,7 @@ while [ $# -gt 0 ]; do
   case $1 in
     --check) CHECK=1 ;;
     --out) OUT=$2; shift ;;
-    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "testbed: unknown option $1" >&2; exit 2 ;;
     *) SCENARIO=$1 ;;
   esac
@@ -52,12 +65,10 @@ done
 skip() { echo "testbed: cannot run here: $*"; exit 77; }
 # the hypervisor: XLITE_TESTBED_XEN, else the scenario's own "# testbed-xen: ioreq" line
 XEN_KIND=${XLITE_TESTBED_XEN:-}
-[ -z "$XEN_KIND" ] && [ -z "$CHECK" ] && [ -f "$HERE/scenarios/$SCENARIO.sh" ] &&
-  XEN_KIND=$(sed -n 's/^# testbed-xen: *//p' "$HERE/scenarios/$SCENARIO.sh" | head -1)
+[ -z "$XEN_KIND" ] && [ -z "$CHECK" ] && { XEN_KIND=$(header xen "$SCENARIO") || exit 2; }
 XEN_KIND=${XEN_KIND:-stock}
 DTB_KIND=${XLITE_TESTBED_DTB:-}
-[ -z "$DTB_KIND" ] && [ -z "$CHECK" ] && [ -f "$HERE/scenarios/$SCENARIO.sh" ] &&
-  DTB_KIND=$(sed -n 's/^# testbed-dtb: *//p' "$HERE/scenarios/$SCENARIO.sh" | head -1)
+[ -z "$DTB_KIND" ] && [ -z "$CHECK" ] && { DTB_KIND=$(header dtb "$SCENARIO") || exit 2; }
 DTB_KIND=${DTB_KIND:-qemu}
 case $DTB_KIND in
   qemu) ;;
@@ -88,14 +99,16 @@ cp "$B/dom0-initrd.cpio.gz" "$PRIV/" || skip "could not copy the dom0 initrd"
 BUILD=$B; B=$PRIV
 flock -u 9
 [ -n "$CHECK" ] && { echo "testbed: ready ($BUILD)"; exit 0; }
-[ -f "$HERE/scenarios/$SCENARIO.sh" ] || { echo "testbed: no scenario $HERE/scenarios/$SCENARIO.sh" >&2; exit 2; }
+for part in ${SCENARIO//+/ }; do
+  [ -f "$HERE/scenarios/$part.sh" ] || { echo "testbed: no scenario $HERE/scenarios/$part.sh" >&2; exit 2; }
+done
 
 TMP=
 if [ -z "$OUT" ]; then TMP=$(mktemp -d); OUT=$TMP; fi
 mkdir -p "$OUT"; rm -f "$OUT/rc" "$OUT/scenario.log" "$OUT/serial.log"
 trap 'rm -rf "$PRIV"; [ -n "$TMP" ] && rm -rf "$TMP"' EXIT
 # the CPU count: SMP, else the scenario's own "# testbed-smp: N" line, else 1
-[ -z "${SMP:-}" ] && SMP=$(sed -n 's/^# testbed-smp: *//p' "$HERE/scenarios/$SCENARIO.sh" | head -1)
+[ -z "${SMP:-}" ] && { SMP=$(header smp "$SCENARIO") || exit 2; }
 GIC=${GIC:-3}; SMP=${SMP:-1}; MEM=${MEM:-2048}; DOM0MEM=${DOM0MEM:-768M}; TIMEOUT=${TIMEOUT:-1800}
 KERNEL=$(ls "$C"/x/boot/vmlinuz-* | head -1)
 echo "testbed: booting Xen ($SUITE, $XEN_KIND, GICv$GIC) for scenario '$SCENARIO'; serial log $OUT/serial.log" >&2
