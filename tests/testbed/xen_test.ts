@@ -9,7 +9,8 @@
  * same hypervisor, the `virtio_disk` scenario (`xlite devd` serves virtio disks end to end to
  * guests made by `xlite create` and `xl create`); a sixth, with QEMU's pl031 marked
  * xen,passthrough, the `passthrough` scenario (iomem + irqs + device_tree on real create, beside
- * xl); a seventh, of the Debian trixie flavour (Xen 4.20), the `xen420` scenario. Skipped,
+ * xl); the Debian trixie flavour (Xen 4.20) boots from xen420_test.ts, which runs beside this
+ * file (`deno test --parallel` runs files side by side; each boot keeps one core busy). Skipped,
  * with the reason printed, when the host cannot run the testbed (no qemu, packages not reachable).
  *
  * @module
@@ -33,15 +34,6 @@ testbedScenarioTest(
   "testbed: real Xen 4.17 on QEMU: creation xenstore writes equal xl's; xlite console attaches like xl console",
   "console_xenstore",
   reason,
-);
-// Debian trixie's Xen 4.20: one boot runs the xen420 scenario (4.20 features by xl and by
-// xlite compared, cross-toolstack lifecycle, tee=ffa refusal).
-const trixie = await testbedSkipReason("trixie");
-if (trixie) console.log(`skipping the Xen 4.20 (trixie) testbed test: ${trixie}`);
-testbedScenarioTest(
-  "testbed: real Xen 4.20 (trixie) on QEMU: xlite's 4.20 guests equal xl 4.20's (DT, xenstore); xl/xlite manage each other's",
-  "xen420",
-  trixie,
 );
 testbedScenarioTest(
   "testbed: Xen 4.17 with IOREQ servers on QEMU: the Xen frontend carrier serves a guest's virtio-mmio window",
