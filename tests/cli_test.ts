@@ -1,5 +1,6 @@
 import { assertEquals, assertThrows } from "./support/assert.ts";
 import { parseArgs } from "../lib/std/cli.ts";
+import { runXlite } from "./support/xlite_cli.ts";
 
 Deno.test("parseArgs: positionals, booleans, strings and aliases in @std/cli's shape", () => {
   const args = parseArgs(["-f", "dom1", "--dtb", "out.dtb", "xvda"], {
@@ -21,19 +22,12 @@ Deno.test("parseArgs: stopEarly leaves everything after the first positional unt
 });
 
 Deno.test("xlite with no command prints usage and exits 2; an unknown command exits 2", async () => {
-  const run = (args: string[]) =>
-    new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "main.ts", ...args],
-      stdout: "piped",
-      stderr: "piped",
-    })
-      .output();
-  const none = await run([]);
+  const none = await runXlite([]);
   assertEquals(none.code, 2);
-  const unknown = await run(["frobnicate"]);
+  const unknown = await runXlite(["frobnicate"]);
   assertEquals(unknown.code, 2);
   assertEquals(
-    new TextDecoder().decode(unknown.stderr),
+    unknown.stderr,
     "xlite: unknown command 'frobnicate' (try 'xlite help')\n",
   );
 });

@@ -1,20 +1,12 @@
 // `xlite create --dry-run` and `xlite dtb` end to end, on the shipped examples and on edge
 // cases written to temp files; DTBs checked with the real dtc.
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../support/assert.ts";
+import { runXlite } from "../support/xlite_cli.ts";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 const dec = new TextDecoder();
 
-async function xlite(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${ROOT}main.ts`, ...args],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
+const xlite = (...args: string[]) => runXlite(args);
 
 async function dtcDts(file: string): Promise<string> {
   const out = await new Deno.Command("dtc", {

@@ -7,20 +7,12 @@ import { assertEquals, assertStringIncludes } from "../support/assert.ts";
 import { startXenstored, xenstoredMissing } from "../support/xenstored.ts";
 import { openXenstore } from "../../lib/xenstore/mod.ts";
 import { dumpStore, seedDomains, simulateBackend, xlite } from "./helpers.ts";
+import { runXlite } from "../support/xlite_cli.ts";
 
 const missing = xenstoredMissing("c");
 if (missing) console.log(`skipping block command tests that need xenstored: ${missing}`);
 
-async function run(args: string[], env: Record<string, string> = {}) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL("../../main.ts", import.meta.url).pathname, ...args],
-    env: { NO_COLOR: "1", ...env },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
+const run = runXlite;
 
 Deno.test("block-attach -N needs no xenstore for a numeric domid and prints xl's disk: JSON", async () => {
   const out = await run(

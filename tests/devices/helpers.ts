@@ -5,6 +5,7 @@
  */
 import { type Xenstored, xenstoreTool } from "../support/xenstored.ts";
 import { openXenstore, type XenstoreClient } from "../../lib/xenstore/mod.ts";
+import { runXlite, type XliteRun } from "../support/xlite_cli.ts";
 
 /** A xenstore tree: `path -> [value, perms]`, perms spelled as `xenstore-ls -p` does. */
 export type Tree = Record<string, [string, string]>;
@@ -133,16 +134,6 @@ export async function simulateBackend(
 }
 
 /** Runs `xlite <args>` against `xsd`; returns exit code, stdout and stderr. */
-export async function xlite(
-  xsd: Xenstored,
-  args: string[],
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL("../../main.ts", import.meta.url).pathname, ...args],
-    env: { ...xsd.env, NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+export function xlite(xsd: Xenstored, args: string[]): Promise<XliteRun> {
+  return runXlite(args, xsd.env);
 }

@@ -1,15 +1,8 @@
 /** The `xlite disk-parse` and `xlite vdev` commands, run as a user runs them. */
 import { assertEquals } from "../support/assert.ts";
+import { runXlite } from "../support/xlite_cli.ts";
 
-async function xlite(...args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "main.ts", ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const d = new TextDecoder();
-  return { code: out.code, stdout: d.decode(out.stdout), stderr: d.decode(out.stderr) };
-}
+const xlite = (...args: string[]) => runXlite(args);
 
 Deno.test("cli: disk-parse --json prints exactly libxl's JSON", async () => {
   const r = await xlite("disk-parse", "--json", "/dev/vg/d1,raw,xvda,rw,specification=virtio");

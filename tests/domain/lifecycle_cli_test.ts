@@ -1,23 +1,7 @@
 import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
+import { hostHasXen, runXlite } from "../support/xlite_cli.ts";
 
-const main = new URL("../../main.ts", import.meta.url).pathname;
-let haveXen = true;
-try {
-  Deno.statSync("/dev/xen/privcmd");
-} catch {
-  haveXen = false;
-}
-if (haveXen) console.log("skipping the no-Xen CLI tests: this host has /dev/xen/privcmd");
-
-async function xlite(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", main, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder();
-  return { code, out: text.decode(stdout), err: text.decode(stderr) };
-}
+if (hostHasXen) console.log("skipping the no-Xen CLI tests: this host has /dev/xen/privcmd");
 
 for (
   const args of [
@@ -38,9 +22,9 @@ for (
     name: `xlite ${
       args.join(" ")
     } without Xen: one line "no Xen hypervisor here; use --dry-run", exit 1`,
-    ignore: haveXen,
+    ignore: hostHasXen,
     async fn() {
-      const { code, out, err } = await xlite(...args);
+      const { code, stdout: out, stderr: err } = await runXlite(args);
       assertEquals(code, 1);
       assertEquals(out, "");
       assertEquals(err.split("\n").filter((l) => l).length, 1, err);
@@ -59,12 +43,12 @@ Deno.test("lifecycle commands: usage errors exit 2 naming the problem; --help ex
     [["list", "--bogus"], "--bogus"],
   ];
   for (const [args, message] of cases) {
-    const { code, err } = await xlite(...args);
+    const { code, stderr: err } = await runXlite(args);
     assertEquals(code, 2, args.join(" "));
     assertStringIncludes(err, message);
   }
   for (const cmd of ["list", "pause", "unpause", "destroy", "shutdown"]) {
-    const { code, out } = await xlite(cmd, "--help");
+    const { code, stdout: out } = await runXlite([cmd, "--help"]);
     assertEquals(code, 0);
     assert(out.startsWith(`usage: xlite ${cmd}`), out);
   }

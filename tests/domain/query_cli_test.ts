@@ -1,23 +1,7 @@
 import { assertEquals, assertStringIncludes } from "../support/assert.ts";
+import { hostHasXen, runXlite } from "../support/xlite_cli.ts";
 
-const main = new URL("../../main.ts", import.meta.url).pathname;
-let haveXen = true;
-try {
-  Deno.statSync("/dev/xen/privcmd");
-} catch {
-  haveXen = false;
-}
-if (haveXen) console.log("skipping the no-Xen query CLI tests: this host has /dev/xen/privcmd");
-
-async function xlite(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", main, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder();
-  return { code, out: text.decode(stdout), err: text.decode(stderr) };
-}
+if (hostHasXen) console.log("skipping the no-Xen query CLI tests: this host has /dev/xen/privcmd");
 
 for (
   const args of [
@@ -36,9 +20,9 @@ for (
 ) {
   Deno.test({
     name: `xlite ${args.join(" ")} without Xen: one line "no Xen hypervisor here", exit 1`,
-    ignore: haveXen,
+    ignore: hostHasXen,
     async fn() {
-      const { code, out, err } = await xlite(...args);
+      const { code, stdout: out, stderr: err } = await runXlite(args);
       assertEquals(code, 1);
       assertEquals(out, "");
       assertEquals(err.split("\n").filter((l) => l).length, 1, err);
@@ -48,20 +32,20 @@ for (
 }
 
 Deno.test("query commands: xl's checks that come before Xen is asked", async () => {
-  assertEquals(await xlite("domname", "abc"), {
+  assertEquals(await runXlite(["domname", "abc"]), {
     code: 1,
-    out: "",
-    err: "Invalid domain id.\n\n",
+    stdout: "",
+    stderr: "Invalid domain id.\n\n",
   });
-  assertEquals(await xlite("vcpu-pin", "g1", "x", "0"), {
+  assertEquals(await runXlite(["vcpu-pin", "g1", "x", "0"]), {
     code: 1,
-    out: "",
-    err: "Error: Invalid argument x as VCPU.\n",
+    stdout: "",
+    stderr: "Error: Invalid argument x as VCPU.\n",
   });
-  assertEquals(await xlite("vcpu-pin", "-f", "g1", "all", "0"), {
+  assertEquals(await runXlite(["vcpu-pin", "-f", "g1", "all", "0"]), {
     code: 1,
-    out: "",
-    err: "Error: --force and 'all' as VCPU not allowed.\n",
+    stdout: "",
+    stderr: "Error: --force and 'all' as VCPU not allowed.\n",
   });
   for (
     const [args, problem] of [
@@ -72,22 +56,26 @@ Deno.test("query commands: xl's checks that come before Xen is asked", async () 
       [["vcpu-set", "a"], "vcpu-set: expected DOM and COUNT"],
     ] as const
   ) {
-    const { code, err } = await xlite(...args);
+    const { code, stderr: err } = await runXlite(args);
     assertEquals(code, 2, err);
     assertStringIncludes(err, problem);
   }
 });
 
 Deno.test("global options: -v -f -t -T are accepted, -N only where a dry run exists", async () => {
-  assertEquals(await xlite("-x", "info"), { code: 1, out: "", err: "unknown global option\n" });
-  assertEquals(await xlite("-N", "info"), {
+  assertEquals(await runXlite(["-x", "info"]), {
     code: 1,
-    out: "",
-    err: "command does not implement -N (dryrun) option\n",
+    stdout: "",
+    stderr: "unknown global option\n",
   });
-  const verbose = await xlite("-vf", "-tT", "domname", "abc");
-  assertEquals([verbose.code, verbose.err], [1, "Invalid domain id.\n\n"]);
-  const help = await xlite("-v", "help");
+  assertEquals(await runXlite(["-N", "info"]), {
+    code: 1,
+    stdout: "",
+    stderr: "command does not implement -N (dryrun) option\n",
+  });
+  const verbose = await runXlite(["-vf", "-tT", "domname", "abc"]);
+  assertEquals([verbose.code, verbose.stderr], [1, "Invalid domain id.\n\n"]);
+  const help = await runXlite(["-v", "help"]);
   assertEquals(help.code, 0);
-  assertStringIncludes(help.out, "vcpu-pin");
+  assertStringIncludes(help.stdout, "vcpu-pin");
 });

@@ -9,21 +9,12 @@ import {
   xenstoredMissing,
   xenstoreTool,
 } from "../support/xenstored.ts";
+import { runXlite, type XliteRun } from "../support/xlite_cli.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
-async function xlite(
-  xsd: Xenstored,
-  args: string[],
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, "xenstore", ...args],
-    env: { ...xsd.env, NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+function xlite(xsd: Xenstored, args: string[]): Promise<XliteRun> {
+  return runXlite(["xenstore", ...args], xsd.env);
 }
 
 /** Runs the same command through xlite and Debian's tool; stdout and exit code must match. */
