@@ -8,6 +8,7 @@
  */
 import { assert, assertEquals } from "../support/assert.ts";
 import { maskRngSeed, nopProperty } from "./golden_fdt.ts";
+import { assertDryRunMatchesGolden } from "./golden_dry_run.ts";
 import { prepareGuest } from "../../lib/domain/mod.ts";
 import { planDomainDeviceWrites } from "../../lib/devices/mod.ts";
 
@@ -24,12 +25,6 @@ function driverDomains(xenstore: string): Map<string, number> {
     xenstore.split("\n").find((l) => /\/local\/domain\/[1-9]\d*\/backend\//.test(l)) ?? "",
   );
   return new Map(m ? [["xlite-drv", Number(m[1])]] : []);
-}
-
-function ramdiskSize(meta: string): number {
-  const match = /ramdisk file: .*?(\d+) bytes as loaded/.exec(meta);
-  if (!match) throw new Error("meta.txt has no ramdisk size");
-  return Number(match[1]);
 }
 
 for (const name of names) {
@@ -60,59 +55,14 @@ for (const name of names) {
     name: `golden 4.20 ${name}: xlite's DTB == real libxl 4.20's (rng-seed masked); segments`,
     ignore: !captured,
     async fn() {
-      const tmp = await Deno.makeTempDir({ prefix: "xlite-golden420-" });
-      try {
-        const meta = await Deno.readTextFile(`${dir}/meta.txt`);
-        const xenstore = await Deno.readTextFile(`${dir}/xenstore.txt`);
-        await Deno.writeFile(`${tmp}/initrd`, new Uint8Array(ramdiskSize(meta)));
-        await Deno.writeFile(`${tmp}/d1.img`, new Uint8Array(0));
-        const cfg = (await Deno.readTextFile(`${GOLDEN}/cfg/${name}.cfg`))
-          .replaceAll("/tmp/", `${tmp}/`)
-          .replaceAll("/boot/domu-kernel.gz", `${ROOT}examples/boot/Image`)
-          .replaceAll("/boot/domu-initrd.gz", `${tmp}/initrd`);
-        await Deno.writeTextFile(`${tmp}/${name}.cfg`, cfg);
-        const domains = [...driverDomains(xenstore)].flatMap(([n, id]) => [
-          "--domain",
-          `${n}=${id}`,
-        ]);
-        const out = await new Deno.Command(Deno.execPath(), {
-          args: [
-            "run",
-            "-A",
-            `${ROOT}main.ts`,
-            "create",
-            "--dry-run",
-            "--json",
-            `${tmp}/${name}.cfg`,
-            "--dtb",
-            `${tmp}/xlite.dtb`,
-            "--xen-version",
-            "4.20",
-            "--seed",
-            "zero",
-            "--gic",
-            "v3",
-            ...domains,
-          ],
-          stdout: "piped",
-          stderr: "piped",
-        }).output();
-        assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
-        const xlite = await Deno.readFile(`${tmp}/xlite.dtb`);
-        const real = await Deno.readFile(`${dir}/memory.dtb`);
-        assertEquals(maskRngSeed(xlite), maskRngSeed(real));
-        const memory = JSON.parse(new TextDecoder().decode(out.stdout)).memory;
-        const segment = (what: string) => {
-          const m = new RegExp(`${what}: (0x[0-9a-f]+) -> (0x[0-9a-f]+)`).exec(meta);
-          if (!m) throw new Error(`meta.txt has no ${what} segment`);
-          return [Number(m[1]), Number(m[2])];
-        };
-        assertEquals(memory.kernel.start, segment("kernel")[0]);
-        assertEquals(memory.ramdisk.start, segment("module0")[0]);
-        assertEquals([memory.dtb.start, memory.dtb.start + real.length], segment("devicetree"));
-      } finally {
-        await Deno.remove(tmp, { recursive: true });
-      }
+      const xenstore = await Deno.readTextFile(`${dir}/xenstore.txt`);
+      await assertDryRunMatchesGolden({
+        goldenDir: GOLDEN,
+        name,
+        xenVersion: "4.20",
+        gic: "v3",
+        domains: driverDomains(xenstore),
+      });
     },
   });
 
