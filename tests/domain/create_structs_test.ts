@@ -13,20 +13,7 @@ import {
 } from "../../lib/xen/create_domain_config.ts";
 import { arm64BootContext, VCPU_GUEST_CONTEXT } from "../../lib/domain/arm_boot.ts";
 import { populateExtents, requiredShadowKb } from "../../lib/domain/build_domain.ts";
-
-const PEER = new URL("../../.build/xen-structs/xen-structs", import.meta.url).pathname;
-const BUILD = new URL("../native/xen-structs/build.sh", import.meta.url).pathname;
-
-async function peer(...args: string[]): Promise<string> {
-  await new Deno.Command("sh", { args: [BUILD] }).output();
-  const { code, stdout, stderr } = await new Deno.Command(PEER, { args }).output();
-  const text = new TextDecoder();
-  if (code !== 0) throw new Error(`xen-structs ${args.join(" ")}: ${text.decode(stderr)}`);
-  return text.decode(stdout).trim();
-}
-
-const hex = (bytes: Uint8Array) =>
-  Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+import { toHex, xenStructsPeer } from "../native/xen-structs/peer.ts";
 
 Deno.test("xen_domctl_createdomain (Arm) equals the C struct from Xen 4.17's headers", async () => {
   const cases = [
@@ -52,9 +39,9 @@ Deno.test("xen_domctl_createdomain (Arm) equals the C struct from Xen 4.17's hea
       teeType: c.tee,
       nrSpis: c.spis,
     });
-    const theirs = await peer(
+    const theirs = await xenStructsPeer(
       "createdomain",
-      hex(handle),
+      toHex(handle),
       String(c.flags),
       String(c.vcpus),
       "1023",
@@ -66,7 +53,7 @@ Deno.test("xen_domctl_createdomain (Arm) equals the C struct from Xen 4.17's hea
       String(c.spis),
     );
     assertEquals(ours.length, CREATEDOMAIN.size);
-    assertEquals(hex(ours), theirs, JSON.stringify(c));
+    assertEquals(toHex(ours), theirs, JSON.stringify(c));
   }
 });
 
@@ -82,7 +69,10 @@ Deno.test("arm64 vCPU 0 context equals vcpu_arm64's (xg_dom_arm.c) in C", async 
   for (const [entry, dtb] of [[0x40000000n, 0x47fff000n], [0x40080000n, 0x4bfff000n]]) {
     const ours = arm64BootContext({ entry, dtbAddress: dtb });
     assertEquals(ours.length, VCPU_GUEST_CONTEXT.size);
-    assertEquals(hex(ours), await peer("vcpu", `0x${entry.toString(16)}`, `0x${dtb.toString(16)}`));
+    assertEquals(
+      toHex(ours),
+      await xenStructsPeer("vcpu", `0x${entry.toString(16)}`, `0x${dtb.toString(16)}`),
+    );
   }
 });
 

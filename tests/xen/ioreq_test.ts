@@ -39,21 +39,9 @@ import {
   XENMEM_resource_ioreq_server_frame_ioreq,
 } from "../../lib/xen/mod.ts";
 import { openXenFrontendCarrier } from "../../lib/devd/xen_carrier.ts";
-
-const PEER = new URL("../../.build/xen-structs/xen-structs", import.meta.url).pathname;
-const BUILD = new URL("../native/xen-structs/build.sh", import.meta.url).pathname;
-
-async function peer(...args: string[]): Promise<string> {
-  await new Deno.Command("sh", { args: [BUILD] }).output();
-  const { code, stdout, stderr } = await new Deno.Command(PEER, { args }).output();
-  const text = new TextDecoder();
-  if (code !== 0) throw new Error(`xen-structs ${args.join(" ")}: ${text.decode(stderr)}`);
-  return text.decode(stdout).trim();
-}
+import { toHex, xenStructsPeer } from "../native/xen-structs/peer.ts";
 
 const fromHex = (hex: string) => Uint8Array.from(hex.match(/../g)!, (b) => parseInt(b, 16));
-const toHex = (bytes: Uint8Array) =>
-  Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 
 interface Case {
   addr: bigint;
@@ -124,7 +112,9 @@ const peerArgs = (c: Case) =>
 
 Deno.test("ioreq constants equal Xen 4.17's public headers (ioreq.h, memory.h, hvm_op.h)", async () => {
   const c = Object.fromEntries(
-    (await peer("ioreq-constants")).split("\n").map((l) => l.split("=")).map(([k, v]) => [k, +v]),
+    (await xenStructsPeer("ioreq-constants")).split("\n").map((l) => l.split("=")).map((
+      [k, v],
+    ) => [k, +v]),
   );
   assertEquals(c.sizeof_ioreq, IOREQ_SIZE);
   assertEquals(
@@ -162,7 +152,7 @@ Deno.test("ioreq constants equal Xen 4.17's public headers (ioreq.h, memory.h, h
 
 Deno.test("struct ioreq: encodeIoreq == the C struct, decodeIoreq reads the C bytes back", async () => {
   for (const c of CASES) {
-    const theirs = fromHex(await peer(...peerArgs(c)));
+    const theirs = fromHex(await xenStructsPeer(...peerArgs(c)));
     assertEquals(theirs.length, IOREQ_SIZE);
     const page = new Uint8Array(4096);
     encodeIoreq(page, 3, c);
@@ -177,7 +167,7 @@ Deno.test("struct ioreq: encodeIoreq == the C struct, decodeIoreq reads the C by
 /** A page with vCPU `vcpu`'s slot written by the C peer (Xen's layout). */
 async function pageWith(vcpu: number, c: Case): Promise<Uint8Array> {
   const page = new Uint8Array(4096).fill(0xee);
-  page.set(fromHex(await peer(...peerArgs(c))), vcpu * IOREQ_SIZE);
+  page.set(fromHex(await xenStructsPeer(...peerArgs(c))), vcpu * IOREQ_SIZE);
   return page;
 }
 
@@ -270,7 +260,7 @@ Deno.test("IOREQ field offsets are those of the C struct", async () => {
     ["type", { ...zero, type: 0xff }],
   ];
   for (const [field, c] of cases) {
-    const bytes = fromHex(await peer(...peerArgs(c)));
+    const bytes = fromHex(await xenStructsPeer(...peerArgs(c)));
     assertEquals(bytes.findIndex((b) => b !== 0), IOREQ[field], field);
   }
 });
