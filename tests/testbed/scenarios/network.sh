@@ -111,12 +111,14 @@ bad() {
   expect_eq "$b: exit code (xl's: $(cat $T/xl-$b.rc))" "$(cat $T/$b.rc)" 1
   check "$b: xl says '$want'" grep -q "$want" $T/xl-$b.err
   check "$b: xlite says '$want'" grep -q "$want" $T/$b.err
+  expect_eq "$b: xl's last line" "$(tail -1 $T/$b.err)" "$(tail -1 $T/xl-$b.err)"
   wait_for 30 settled
   snap $T/after; same "$b: xlite left nothing behind" $T/before $T/after
 }
 bad mac "Invalid parameter \`mac'." mac=00:16:3e:zz:00:01
 bad bridge "Could not find bridge device nobr0" bridge=nobr0
-bad script "libxl_device_nic_add failed." script=/etc/xen/scripts/no-such-script
+bad script "^libxl: cannot execute /etc/xen/scripts/no-such-script: No such file or directory$" \
+  script=/etc/xen/scripts/no-such-script
 say "--- xlite create with an unknown bridge fails and leaves nothing"
 guest_cfg n2 $T/n2.cfg
 echo "vif = [ 'bridge=nobr0' ]" >> $T/n2.cfg
