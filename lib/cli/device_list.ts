@@ -9,8 +9,6 @@ import { parseCommandArgs, printOut } from "./command.ts";
 import { UsageError } from "../errors.ts";
 import type { XenstoreClient } from "../xenstore/mod.ts";
 
-export type { XenstoreClient };
-
 /** The steps that differ between `block-list` and `network-list`. */
 export interface DeviceListSteps<R> {
   /** xl's header line. */
