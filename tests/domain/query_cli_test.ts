@@ -85,6 +85,14 @@ Deno.test("global options: -v -f -t -T are accepted, -N only where a dry run exi
     out: "",
     err: "command does not implement -N (dryrun) option\n",
   });
+  // xl_cmdtable.c's can_dryrun: the attach commands print the device as libxl JSON
+  const nic = await xlite("-N", "network-attach", "7", "mac=00:16:3e:00:00:01", "bridge=br9");
+  assertEquals(nic.code, 0, nic.err);
+  assertStringIncludes(nic.out, `vif: {`);
+  assertStringIncludes(nic.out, `"bridge": "br9"`);
+  const disk = await xlite("-N", "block-attach", "7", "/img,raw,xvdb,rw");
+  assertEquals(disk.code, 0, disk.err);
+  assertStringIncludes(disk.out, `disk: {`);
   const verbose = await xlite("-vf", "-tT", "domname", "abc");
   assertEquals([verbose.code, verbose.err], [1, "Invalid domain id.\n\n"]);
   const help = await xlite("-v", "help");
