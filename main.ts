@@ -18,8 +18,16 @@ Run 'xlite <command> --help' for a command's options.`;
 /** xl's global options (`xl [-vfNtT] <subcommand>`) xlite accepts before the command. */
 const GLOBAL_OPTIONS = "vfNtT";
 
-/** The commands that honour `-N` (xl's dry run), and the flag each takes for it. */
-const DRY_RUN_FLAG: Record<string, string> = { create: "--dry-run", "vcpu-pin": "--dry-run" };
+/**
+ * The commands that honour `-N` (xl's dry run: `can_dryrun` in xl_cmdtable.c), and the flag
+ * each takes for it.
+ */
+const DRY_RUN_FLAG: Record<string, string> = {
+  create: "--dry-run",
+  "vcpu-pin": "--dry-run",
+  "block-attach": "--dry-run",
+  "network-attach": "--dry-run",
+};
 
 /**
  * Splits xl's global options off the front of `args` (getopt "+vftTN": up to the first

@@ -33,9 +33,7 @@ async function run(args: string[]): Promise<number> {
     import("../domain/disks.ts"), // single modules: start-up stays small
     import("../xen_version/mod.ts"),
   ]);
-  const release = flags["xen-version"] === undefined
-    ? versions.defaultXenVersion()
-    : versions.parseXenVersion(String(flags["xen-version"]));
+  const release = versions.xenVersionOption(flags["xen-version"]);
   const grammar = versions.atLeast(release, 4, 19) ? "4.19" : "4.17";
   return await attachToDomain(qualifier, flags["dry-run"] === true, {
     parse: () => disks.parseDiskSpec(words, { source: "command line", grammar }),

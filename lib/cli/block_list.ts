@@ -4,8 +4,9 @@
  *
  * @module
  */
-import { type Command, parseCommandArgs, printOut } from "./command.ts";
-import { UsageError } from "../errors.ts";
+import type { Command } from "./command.ts";
+import { runDeviceList } from "./device_list.ts";
+import type { DiskRow } from "../domain/disks.ts";
 
 const USAGE = `usage: xlite block-list [options] DOM...
 
@@ -37,53 +38,32 @@ export const BLOCK_LIST_HEADER: string = blockListLine([
 ]);
 
 async function run(args: string[]): Promise<number> {
-  const flags = parseCommandArgs("block-list", args, { boolean: ["json"] });
-  if (flags._.length < 1) throw new UsageError("block-list: expected at least one DOM");
-  const [devices, domainDisks, domains, xenstore] = await Promise.all([
-    import("../devices/mod.ts"),
-    import("../domain/disks.ts"), // single modules: start-up stays small
-    import("../domain/resolve.ts"),
-    import("../xenstore/mod.ts"),
-  ]);
-  const xs = await xenstore.openXenstore();
-  // Like xl, the header and each domain's rows go out as soon as known (errors interleave on
-  // stderr).
-  if (!flags.json) printOut(BLOCK_LIST_HEADER);
-  const json: Record<string, unknown>[] = [];
-  try {
-    for (const qualifier of flags._) {
-      let rows;
-      try {
-        rows = await domainDisks.listDisks(xs, await domains.resolveDomain(xs, qualifier));
-      } catch (error) {
-        if (error instanceof domains.DomainQualifierError) {
-          console.error(error.message); // xl reports it and goes on with the next domain
-        } else if (error instanceof devices.DeviceError) {
-          console.error(error.logLine); // libxl logs why; xl prints nothing for this domain
-        } else throw error;
-        continue;
-      }
-      for (const { disk, info } of rows) {
-        const row = [info.devid, info.backendId, info.frontendId, info.state, info.evtch];
-        if (!flags.json) printOut(blockListLine([...row, info.rref, info.backend]));
-        json.push({
-          backend: info.backend,
-          backend_id: info.backendId,
-          frontend: info.frontend ?? null,
-          frontend_id: info.frontendId,
-          devid: info.devid,
-          state: info.state,
-          evtch: info.evtch,
-          rref: info.rref,
-          vdev: disk.vdev ?? null,
-        });
-      }
-    }
-  } finally {
-    xs.close();
-  }
-  if (flags.json) printOut(JSON.stringify(json, null, 2));
-  return 0;
+  const domainDisks = await import("../domain/disks.ts"); // single modules: start-up stays small
+  return await runDeviceList<DiskRow>("block-list", args, {
+    header: BLOCK_LIST_HEADER,
+    rows: domainDisks.listDisks,
+    line: ({ info }) =>
+      blockListLine([
+        info.devid,
+        info.backendId,
+        info.frontendId,
+        info.state,
+        info.evtch,
+        info.rref,
+        info.backend,
+      ]),
+    json: ({ device: disk, info }) => ({
+      backend: info.backend,
+      backend_id: info.backendId,
+      frontend: info.frontend ?? null,
+      frontend_id: info.frontendId,
+      devid: info.devid,
+      state: info.state,
+      evtch: info.evtch,
+      rref: info.rref,
+      vdev: disk.vdev ?? null,
+    }),
+  });
 }
 
 /** The `block-list` command. */

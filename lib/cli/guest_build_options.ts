@@ -6,7 +6,7 @@
  */
 import type { Args } from "../std/cli.ts";
 import { UsageError } from "../errors.ts";
-import { defaultXenVersion, parseXenVersion } from "../xen_version/mod.ts";
+import { xenVersionOption } from "../xen_version/mod.ts";
 import { DEFAULT_HOST } from "../domain/guest_plan.ts";
 import type { GuestPlanOptions } from "../domain/plan_guest.ts";
 
@@ -49,9 +49,7 @@ function integer(flag: string, text: string, min: number, max: number): number {
 /** Reads the shared flags from parsed arguments. */
 export function guestBuildOptions(args: Args): GuestBuildOptions {
   const get = (flag: string) => args[flag] as string | undefined;
-  const xenVersion = get("xen-version")
-    ? parseXenVersion(get("xen-version")!)
-    : defaultXenVersion();
+  const xenVersion = xenVersionOption(get("xen-version"));
   const gic = get("gic") ?? DEFAULT_HOST.defaultGic;
   if (gic !== "v2" && gic !== "v3") throw new UsageError(`--gic '${gic}': expected v2 or v3`);
   const seed = get("seed") ?? "random";

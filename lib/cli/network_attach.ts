@@ -19,7 +19,7 @@ script vif-bridge, the next free devid.
 
 options:
   -N, --dry-run       print the parsed nic as libxl JSON ("vif: {...}") and stop
-  --xen-version V     the Xen release whose xenstore layout to write (default 4.17)
+  --xen-version V     the Xen release whose xenstore layout to write (default: the host's)
   --timeout SECONDS   how long the backend gets to reach state 2 (default 10, as libxl)
   -h, --help          this text`;
 
@@ -38,9 +38,7 @@ async function run(args: string[]): Promise<number> {
     import("../domain/network.ts"),
     import("../xen_version/mod.ts"),
   ]);
-  const release = flags["xen-version"] === undefined
-    ? versions.DEFAULT_XEN_VERSION
-    : versions.parseXenVersion(String(flags["xen-version"]));
+  const release = versions.xenVersionOption(flags["xen-version"]);
   return await attachToDomain(qualifier, flags["dry-run"] === true, {
     parse: () => config.parseVifWords(words, (line) => console.error(line)),
     dryRunLine: (nic) => `vif: ${devices.nicToLibxlJson(nic)}`,

@@ -4,8 +4,9 @@
  *
  * @module
  */
-import { type Command, parseCommandArgs, printOut } from "./command.ts";
-import { UsageError } from "../errors.ts";
+import type { Command } from "./command.ts";
+import { runDeviceList } from "./device_list.ts";
+import type { NicRow } from "../domain/network.ts";
 
 const USAGE = `usage: xlite network-list [options] DOM...
 
@@ -49,52 +50,27 @@ export function networkListLine(
 }
 
 async function run(args: string[]): Promise<number> {
-  const flags = parseCommandArgs("network-list", args, { boolean: ["json"] });
-  if (flags._.length < 1) throw new UsageError("network-list: expected at least one DOM");
-  const [devices, network, domains, xenstore] = await Promise.all([
+  const [devices, network] = await Promise.all([
     import("../devices/mod.ts"),
     import("../domain/network.ts"), // single modules: start-up stays small
-    import("../domain/resolve.ts"),
-    import("../xenstore/mod.ts"),
   ]);
-  const xs = await xenstore.openXenstore();
-  if (!flags.json) printOut(NETWORK_LIST_HEADER);
-  const json: Record<string, unknown>[] = [];
-  try {
-    for (const qualifier of flags._) {
-      let rows;
-      try {
-        rows = await network.listNics(xs, await domains.resolveDomain(xs, qualifier));
-      } catch (error) {
-        if (error instanceof domains.DomainQualifierError) {
-          console.error(error.message); // xl reports it and goes on with the next domain
-        } else if (error instanceof devices.DeviceError) {
-          if (error.logged) console.error(error.logLine); // xl prints no row for this domain
-        } else throw error;
-        continue;
-      }
-      for (const { nic, info } of rows) {
-        const mac = devices.formatMac(nic.mac);
-        if (!flags.json) printOut(networkListLine({ ...info, mac }));
-        json.push({
-          backend: info.backend,
-          backend_id: info.backendId,
-          frontend: info.frontend,
-          frontend_id: info.frontendId,
-          devid: info.devid,
-          state: info.state,
-          evtch: info.evtch,
-          rref_tx: info.rrefTx,
-          rref_rx: info.rrefRx,
-          mac,
-        });
-      }
-    }
-  } finally {
-    xs.close();
-  }
-  if (flags.json) printOut(JSON.stringify(json, null, 2));
-  return 0;
+  return await runDeviceList<NicRow>("network-list", args, {
+    header: NETWORK_LIST_HEADER,
+    rows: network.listNics,
+    line: ({ device: nic, info }) => networkListLine({ ...info, mac: devices.formatMac(nic.mac) }),
+    json: ({ device: nic, info }) => ({
+      backend: info.backend,
+      backend_id: info.backendId,
+      frontend: info.frontend,
+      frontend_id: info.frontendId,
+      devid: info.devid,
+      state: info.state,
+      evtch: info.evtch,
+      rref_tx: info.rrefTx,
+      rref_rx: info.rrefRx,
+      mac: devices.formatMac(nic.mac),
+    }),
+  });
 }
 
 /** The `network-list` command. */

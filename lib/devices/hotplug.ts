@@ -68,7 +68,12 @@ export async function runHotplugScript(
       stderr: "inherit",
     }).spawn();
   } catch (error) {
-    throw new DeviceError("ERROR_FAIL", `${what}: ${(error as Error).message}`);
+    // libxl forks, then the child's execvp fails: the child prints this line and exits -1
+    // (libxl__exec in libxl_exec.c), and libxl reports that exit status.
+    const reason = /: ([^:]+) \(os error \d+\)$/.exec((error as Error).message)?.[1] ??
+      (error as Error).message;
+    console.error(`libxl: cannot execute ${script}: ${reason}`);
+    throw new DeviceError("ERROR_FAIL", `${what} exited with error status 255`);
   }
   // The script's stdout goes to our stderr (libxl: stdfds[1] = 2).
   const forward = child.stdout.pipeTo(

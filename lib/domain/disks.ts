@@ -22,6 +22,7 @@ import { type DiskSpec, setDiskDefaults } from "../disk/mod.ts";
 import { XliteError } from "../errors.ts";
 import type { XenstoreClient } from "../xenstore/mod.ts";
 import { DEFAULT_XEN_VERSION, type XenVersion } from "../xen_version/mod.ts";
+import { type DeviceRow, deviceRows } from "./device_rows.ts";
 import { domainExists, DomainQualifierError, resolveDomain } from "./resolve.ts";
 
 /** Options of {@linkcode attachDisk}. */
@@ -129,12 +130,7 @@ export async function detachDisk(
 }
 
 /** One row of `xl block-list`: a disk and its connection state. */
-export interface DiskRow {
-  /** The disk as libxl reads it back. */
-  disk: DiskSpec;
-  /** `libxl_device_disk_getinfo`. */
-  info: DiskInfo;
-}
+export type DiskRow = DeviceRow<DiskSpec, DiskInfo>;
 
 /**
  * The disks of the domain `domid` with their connection state, as `xl block-list` lists
@@ -142,14 +138,5 @@ export interface DiskRow {
  * `DeviceError` when the domain's disks cannot be listed (xl prints its log line).
  */
 export async function listDisks(xs: XenstoreClient, domid: number): Promise<DiskRow[]> {
-  const rows: DiskRow[] = [];
-  for (const disk of await listDomainDisks(xs, domid)) {
-    try {
-      rows.push({ disk, info: await diskInfo(xs, domid, disk) });
-    } catch (error) {
-      if (!(error instanceof XliteError)) throw error;
-      // libxl_device_disk_getinfo failed: xl skips the row silently
-    }
-  }
-  return rows;
+  return await deviceRows(await listDomainDisks(xs, domid), (disk) => diskInfo(xs, domid, disk));
 }

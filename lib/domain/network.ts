@@ -24,6 +24,7 @@ import {
 import { XliteError } from "../errors.ts";
 import type { XenstoreClient, XenstoreOps } from "../xenstore/mod.ts";
 import { DEFAULT_XEN_VERSION, type XenVersion } from "../xen_version/mod.ts";
+import { type DeviceRow, deviceRows } from "./device_rows.ts";
 import { domainExists, DomainQualifierError, resolveDomain } from "./resolve.ts";
 
 /** Options of {@linkcode attachNic}. */
@@ -154,12 +155,7 @@ export async function detachNic(
 }
 
 /** One row of `xl network-list`: a nic and its connection state. */
-export interface NicRow {
-  /** The nic as libxl reads it back. */
-  nic: VifDevice;
-  /** `libxl_device_nic_getinfo`. */
-  info: NicInfo;
-}
+export type NicRow = DeviceRow<VifDevice, NicInfo>;
 
 /**
  * The nics of the domain `domid` with their connection state, as `xl network-list` lists
@@ -167,13 +163,5 @@ export interface NicRow {
  * `DeviceError` when the domain's nics cannot be listed (xl then prints no row for it).
  */
 export async function listNics(xs: XenstoreClient, domid: number): Promise<NicRow[]> {
-  const rows: NicRow[] = [];
-  for (const nic of await listDomainNics(xs, domid)) {
-    try {
-      rows.push({ nic, info: await nicInfo(xs, domid, nic) });
-    } catch (error) {
-      if (!(error instanceof XliteError)) throw error;
-    }
-  }
-  return rows;
+  return await deviceRows(await listDomainNics(xs, domid), (nic) => nicInfo(xs, domid, nic));
 }

@@ -1,7 +1,7 @@
 /**
  * `xl info`: the host (`uname`), the hypervisor's physical info (`libxl_get_physinfo`) and
- * version info (`libxl_get_version_info`), in xl 4.17's lines and order (`print_info` in
- * `tools/xl/xl_info.c`), and the one-field form `xl info FIELD` (`maybe_printf`).
+ * version info (`libxl_get_version_info`), in the lines and order of the host's xl (`print_info`
+ * in `tools/xl/xl_info.c`; 4.18 added `arm_sve_vector_length`), and the one-field form `xl info FIELD` (`maybe_printf`).
  *
  * @module
  */
@@ -9,6 +9,7 @@ import type { HostControl, PhysInfo, VersionInfo } from "../xen/host_control.ts"
 import { XEN_SYSCTL_PHYSCAP as CAP } from "../xen/host_control.ts";
 import { SCHEDULER_NAMES } from "../xen/domctl.ts";
 import type { XenCtrl } from "../xen/xenctrl.ts";
+import { atLeast } from "../xen_version/mod.ts";
 
 /** `struct utsname` fields xl prints. */
 export interface Uname {
@@ -93,6 +94,10 @@ export function xlInfoLines(r: HostReport): string[] {
     ["cpu_mhz", `${Math.floor(p.cpuKhz / 1000)}.${String(p.cpuKhz % 1000).padStart(3, "0")}`],
     ["hw_caps", p.hwCap.map(hex8).join(":")],
     ["virt_caps", virtCaps],
+    // xl 4.18+ on Arm: arch_capabilities_arm_sve (XEN_SYSCTL_PHYSCAP_ARM_SVE_MASK, times 128)
+    ...(atLeast(v, 4, 18)
+      ? [["arm_sve_vector_length", `${(p.archCapabilities & 0x1f) * 128}`] as [string, string]]
+      : []),
     ["total_memory", `${p.totalPages / perMiB}`],
     ["free_memory", `${(p.freePages - p.outstandingPages) / perMiB}`],
     ["sharing_freed_memory", `${r.sharing.freed / perMiB}`],

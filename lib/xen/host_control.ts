@@ -72,6 +72,8 @@ export interface PhysInfo {
   cpuKhz: number;
   /** `XEN_SYSCTL_PHYSCAP_*` bits. */
   capabilities: number;
+  /** `arch_capabilities`: on Arm, the SVE vector length / 128 in bits 0-4. */
+  archCapabilities: number;
   /** Pages of host RAM. */
   totalPages: bigint;
   /** Free pages. */
@@ -214,6 +216,7 @@ export function decodePhysinfo(view: DataView): PhysInfo {
     nrNodes: u32(16),
     cpuKhz: u32(24),
     capabilities: u32(28),
+    archCapabilities: u32(32),
     totalPages: u64(40),
     freePages: u64(48),
     scrubPages: u64(56),

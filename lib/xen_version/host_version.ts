@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { DEFAULT_XEN_VERSION, type XenVersion } from "./xen_version.ts";
+import { DEFAULT_XEN_VERSION, parseXenVersion, type XenVersion } from "./xen_version.ts";
 
 /** Where Linux shows the hypervisor's answers. */
 export const SYS_HYPERVISOR = "/sys/hypervisor";
@@ -49,4 +49,20 @@ export function readHostXenVersion(root: string = SYS_HYPERVISOR): HostXenVersio
 export function defaultXenVersion(root: string = SYS_HYPERVISOR): XenVersion {
   const host = readHostXenVersion(root);
   return host ? { major: host.major, minor: host.minor } : DEFAULT_XEN_VERSION;
+}
+
+/**
+ * The release a `--xen-version` flag names, or the host's ({@linkcode defaultXenVersion}) when
+ * the flag is absent or empty: the one rule every command with the flag follows.
+ *
+ * @example
+ * ```ts
+ * xenVersionOption(undefined); // the host's release (4.17 off Xen)
+ * xenVersionOption("4.20"); // { major: 4, minor: 20 }
+ * ```
+ */
+export function xenVersionOption(flag: unknown, root: string = SYS_HYPERVISOR): XenVersion {
+  return flag === undefined || flag === ""
+    ? defaultXenVersion(root)
+    : parseXenVersion(String(flag));
 }

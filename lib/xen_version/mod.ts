@@ -12,5 +12,10 @@ export {
   parseXenVersion,
 } from "./xen_version.ts";
 export type { XenVersion } from "./xen_version.ts";
-export { defaultXenVersion, readHostXenVersion, SYS_HYPERVISOR } from "./host_version.ts";
+export {
+  defaultXenVersion,
+  readHostXenVersion,
+  SYS_HYPERVISOR,
+  xenVersionOption,
+} from "./host_version.ts";
 export type { HostXenVersion } from "./host_version.ts";

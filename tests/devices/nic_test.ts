@@ -244,6 +244,17 @@ Deno.test({
       assert(bad.stderr.endsWith("libxl_device_nic_add failed.\n"), bad.stderr);
       assert(bad.stderr.includes("/bin/false online"), bad.stderr);
       assertEquals((await dumpStore(xsd)).tree, before);
+      // A script that is not there: libxl__exec's line from the forked child, then its exit.
+      const none = "/nonexistent/vif-none";
+      const missing = await xlite(xsd, ["network-attach", "guest", `script=${none}`]);
+      assertEquals(missing.code, 1);
+      assertEquals(missing.stderr.split("\n"), [
+        `libxl: cannot execute ${none}: No such file or directory`,
+        `libxl: error: ${none} online exited with error status 255`,
+        "libxl_device_nic_add failed.",
+        "",
+      ]);
+      assertEquals((await dumpStore(xsd)).tree, before);
       const mac = await xlite(xsd, ["network-attach", "guest", "mac=00:16:3e:zz:00:01"]);
       assertEquals([mac.code, mac.stderr], [1, "Invalid parameter `mac'.\n"]);
       assertEquals((await dumpStore(xsd)).tree, before);

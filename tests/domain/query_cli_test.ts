@@ -73,6 +73,14 @@ Deno.test("global options: -v -f -t -T are accepted, -N only where a dry run exi
     stdout: "",
     stderr: "command does not implement -N (dryrun) option\n",
   });
+  // xl_cmdtable.c's can_dryrun: the attach commands print the device as libxl JSON
+  const nic = await runXlite(["-N", "network-attach", "7", "mac=00:16:3e:00:00:01", "bridge=br9"]);
+  assertEquals(nic.code, 0, nic.stderr);
+  assertStringIncludes(nic.stdout, `vif: {`);
+  assertStringIncludes(nic.stdout, `"bridge": "br9"`);
+  const disk = await runXlite(["-N", "block-attach", "7", "/img,raw,xvdb,rw"]);
+  assertEquals(disk.code, 0, disk.stderr);
+  assertStringIncludes(disk.stdout, `disk: {`);
   const verbose = await runXlite(["-vf", "-tT", "domname", "abc"]);
   assertEquals([verbose.code, verbose.stderr], [1, "Invalid domain id.\n\n"]);
   const help = await runXlite(["-v", "help"]);

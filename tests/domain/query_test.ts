@@ -75,6 +75,7 @@ Deno.test("decodePhysinfo: struct xen_sysctl_physinfo's offsets", () => {
   v.setUint32(16, 1, true); // nr_nodes
   v.setUint32(24, 62500, true); // cpu_khz
   v.setUint32(28, XEN_SYSCTL_PHYSCAP.hvm | XEN_SYSCTL_PHYSCAP.hap, true);
+  v.setUint32(32, 4, true); // arch_capabilities: SVE 512 bits
   v.setBigUint64(40, 524288n, true);
   v.setBigUint64(48, 100000n, true);
   v.setBigUint64(64, 7n, true);
@@ -94,6 +95,7 @@ Deno.test("decodePhysinfo: struct xen_sysctl_physinfo's offsets", () => {
     7n,
   ]);
   assertEquals(p.hwCap[7], 0xdead);
+  assertEquals(p.archCapabilities, 4);
 });
 
 const REPORT: HostReport = {
@@ -107,6 +109,7 @@ const REPORT: HostReport = {
     cpuKhz: 62500,
     capabilities: XEN_SYSCTL_PHYSCAP.hvm | XEN_SYSCTL_PHYSCAP.hap |
       XEN_SYSCTL_PHYSCAP.gnttab_v1,
+    archCapabilities: 0,
     totalPages: 524288n,
     freePages: 300000n,
     scrubPages: 0n,
@@ -150,6 +153,20 @@ Deno.test("formatXlInfo: xl info's lines (23-column names), memory in MiB", () =
   assertEquals(byName("free_memory"), "free_memory            : 1170"); // (300000-256)/256
   assertEquals(byName("xen_version"), "xen_version            : 4.17.7");
   assertEquals(byName("platform_params"), "platform_params        : virt_start=0x200000");
+  assertEquals(byName("arm_sve_vector_length"), undefined); // xl 4.17 has no such line
+});
+
+Deno.test("formatXlInfo on Xen 4.18+: arm_sve_vector_length after virt_caps, as xl 4.20 prints it", () => {
+  const report = (sve: number): HostReport => ({
+    ...REPORT,
+    phys: { ...REPORT.phys, archCapabilities: sve },
+    version: { ...REPORT.version, minor: 20, extra: ".4" },
+  });
+  const lines = formatXlInfo(report(0)).split("\n");
+  const at = lines.findIndex((l) => l.startsWith("virt_caps "));
+  assertEquals(lines[at + 1], "arm_sve_vector_length  : 0");
+  assertEquals(lines[at + 2].startsWith("total_memory "), true);
+  assertEquals(formatXlInfo(report(4 | 0x20), "arm_sve"), "512\n"); // only bits 0-4 count
 });
 
 Deno.test("formatXlInfo FIELD: maybe_printf prints the values of the lines starting with it", () => {

@@ -113,6 +113,10 @@ GIC=${GIC:-3}; SMP=${SMP:-1}; MEM=${MEM:-2048}; DOM0MEM=${DOM0MEM:-768M}; TIMEOU
 KERNEL=$(ls "$C"/x/boot/vmlinuz-* | head -1)
 echo "testbed: booting Xen ($SUITE, $XEN_KIND, GICv$GIC) for scenario '$SCENARIO'; serial log $OUT/serial.log" >&2
 START=$(date +%s)
+# dom0 runs on one vCPU whatever SMP is (dom0_max_vcpus=1): SMP only gives guests more CPUs.
+# A 2-vCPU dom0 under TCG on a busy 2-core host crawls (a vCPU spins while the QEMU thread of
+# the other is descheduled): with SMP=2 and three QEMUs on the host, each xlite run in dom0 took
+# 20-140 s; with one dom0 vCPU on the same host, 8-12 s.
 # Memory layout (RAM at 0x40000000): Xen image at 0x40200000 (relocates itself to the top), dom0
 # kernel at 0x42000000 (~32 MiB), QEMU's own DTB at 0x48000000 (keep clear: overlapping it makes
 # Xen BUG when it frees the boot modules), dom0 initrd at 0x49000000.
@@ -121,7 +125,7 @@ QEMU_ARGS=(
   -accel tcg,thread=multi -display none -monitor none -no-reboot -nodefaults
   -serial file:"$OUT/serial.log"
   -kernel "$XEN_IMAGE"
-  -append "dom0_mem=$DOM0MEM,max:$DOM0MEM loglvl=all guest_loglvl=all console_timestamps=boot"
+  -append "dom0_mem=$DOM0MEM,max:$DOM0MEM dom0_max_vcpus=1 loglvl=all guest_loglvl=all console_timestamps=boot"
   -device guest-loader,addr=0x42000000,kernel="$KERNEL",bootargs="console=hvc0 earlycon=xen rdinit=/init xlite.scenario=$SCENARIO ${XLITE_TESTBED_APPEND:-}"
   -device guest-loader,addr=0x49000000,initrd="$B/dom0-initrd.cpio.gz"
   -fsdev local,id=xlite,path="$TREE",security_model=none,readonly=on

@@ -1,7 +1,8 @@
 /**
  * Runs the testbed's Debian trixie flavour (Xen 4.20, Linux 6.12, xl 4.20; tests/testbed/run.sh
  * with `XLITE_TESTBED_SUITE=trixie`) from the normal suite: the `xen420` scenario (4.20 features
- * by xl and by xlite compared, cross-toolstack lifecycle, tee=ffa refusal). A file of its own so
+ * by xl and by xlite compared, cross-toolstack lifecycle, tee=ffa refusal) and `network+query`
+ * (vifs and the query commands beside xl 4.20). A file of its own so
  * that `deno test --parallel` boots it beside xen_test.ts's bookworm boots. Skipped, with the
  * reason printed, when the host cannot run the trixie testbed.
  *
@@ -17,4 +18,11 @@ testbedScenarioTest(
   "testbed: real Xen 4.20 (trixie) on QEMU: xlite's 4.20 guests equal xl 4.20's (DT, xenstore); xl/xlite manage each other's",
   "xen420",
   trixie,
+);
+// The same network and query scenarios as on bookworm, compared with xl 4.20.
+testbedScenarioTest(
+  "testbed: real Xen 4.20 (trixie) on QEMU: vifs carry pings and data, equal xl 4.20's; the query commands print what xl 4.20 prints",
+  "network+query",
+  trixie,
+  "trixie",
 );

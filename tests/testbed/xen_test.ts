@@ -9,7 +9,9 @@
  * same hypervisor, the `virtio_disk` scenario (`xlite devd` serves virtio disks end to end to
  * guests made by `xlite create` and `xl create`); a sixth, with QEMU's pl031 marked
  * xen,passthrough, the `passthrough` scenario (iomem + irqs + device_tree on real create, beside
- * xl); the Debian trixie flavour (Xen 4.20) boots from xen420_test.ts, which runs beside this
+ * xl); a seventh `network+query` (a guest's vif on a dom0 bridge: pings, transfers, xenstore
+ * nodes and network-list equal xl's, network-attach/-detach, bad input; then the query commands
+ * beside xl, byte for byte); the Debian trixie flavour (Xen 4.20) boots from xen420_test.ts, which runs beside this
  * file (`deno test --parallel` runs files side by side; each boot keeps one core busy). Skipped,
  * with the reason printed, when the host cannot run the testbed (no qemu, packages not reachable).
  *
@@ -43,6 +45,11 @@ testbedScenarioTest(
 testbedScenarioTest(
   "testbed: Xen 4.17 with IOREQ servers on QEMU: xlite devd serves virtio disks to guests of xlite create and xl create",
   "virtio_disk",
+  reason,
+);
+testbedScenarioTest(
+  "testbed: real Xen 4.17 on QEMU: vifs on a dom0 bridge carry pings and data, equal xl's; the query commands print what xl prints",
+  "network+query",
   reason,
 );
 testbedScenarioTest(

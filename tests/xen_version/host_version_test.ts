@@ -4,11 +4,13 @@
  * (drivers/xen/sys-hypervisor.c); the real one is read in the trixie testbed (scenario
  * xen420).
  */
-import { assertEquals } from "../support/assert.ts";
+import { assertEquals, assertThrows } from "../support/assert.ts";
+import { UsageError } from "../../lib/errors.ts";
 import {
   DEFAULT_XEN_VERSION,
   defaultXenVersion,
   readHostXenVersion,
+  xenVersionOption,
 } from "../../lib/xen_version/mod.ts";
 
 async function fakeSysHypervisor(
@@ -45,4 +47,17 @@ Deno.test("host version: no Xen (or another hypervisor): none, and the default s
   await fakeSysHypervisor({ type: "kvm\n" }, (root) => {
     assertEquals(readHostXenVersion(root), undefined);
   });
+});
+
+Deno.test("host version: --xen-version (block-attach, network-attach, create) defaults to the host's", async () => {
+  await fakeSysHypervisor(
+    { type: "xen\n", "version/major": "4\n", "version/minor": "20\n" },
+    (root) => {
+      assertEquals(xenVersionOption(undefined, root), { major: 4, minor: 20 });
+      assertEquals(xenVersionOption("", root), { major: 4, minor: 20 });
+      assertEquals(xenVersionOption("4.17", root), { major: 4, minor: 17 });
+    },
+  );
+  assertEquals(xenVersionOption(undefined, "/nonexistent"), DEFAULT_XEN_VERSION);
+  assertThrows(() => xenVersionOption("4.16", "/nonexistent"), UsageError, "4.17 and later");
 });

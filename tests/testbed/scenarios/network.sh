@@ -5,7 +5,7 @@
 # ways, 4 MiB dom0 -> guest and 3 MiB guest -> dom0 (TCP) with their md5 compared. The vif's
 # xenstore nodes (values and permissions, MAC fixed in the config) equal those `xl create`
 # writes for the same config; `xl network-list` and `xlite network-list` agree on both
-# toolstacks' guests; `xlite network-attach` hot-plugs a second vif the guest brings up and
+# toolstacks' guests; `xlite -N network-attach` prints xl's JSON; `xlite network-attach` hot-plugs a second vif the guest brings up and
 # pings through; `network-detach` removes it; a bad MAC, an unknown bridge and a missing
 # script get xl's errors and leave nothing behind.
 . /mnt/xlite/tests/testbed/scenarios/lib.sh
@@ -74,6 +74,10 @@ expect_eq "guest -> dom0: 3 MiB, md5 equal" "$(md5sum < $T/rx | cut -d' ' -f1) $
 
 say "--- network-attach to the running guest, then network-detach"
 MAC1=00:16:3e:0a:01:02
+run xl-dry xl -N network-attach n1 bridge=xenbr1 mac=$MAC1 rate=10Mb/s
+run dry xlite -N network-attach n1 bridge=xenbr1 mac=$MAC1 rate=10Mb/s; show dry
+same "xlite -N network-attach == xl -N network-attach (the nic as libxl JSON)" $T/xl-dry.out $T/dry.out
+expect_eq "xlite -N network-attach: xl's exit code" "$(cat $T/dry.rc)" "$(cat $T/xl-dry.rc)"
 run attach xlite network-attach n1 bridge=xenbr1 mac=$MAC1; show attach
 expect_eq "xlite network-attach exit code" "$(cat $T/attach.rc)" 0
 check "vif$D.1 is on xenbr1" wait_for 30 test -e /sys/class/net/xenbr1/brif/vif$D.1
@@ -111,12 +115,14 @@ bad() {
   expect_eq "$b: exit code (xl's: $(cat $T/xl-$b.rc))" "$(cat $T/$b.rc)" 1
   check "$b: xl says '$want'" grep -q "$want" $T/xl-$b.err
   check "$b: xlite says '$want'" grep -q "$want" $T/$b.err
+  expect_eq "$b: xl's last line" "$(tail -1 $T/$b.err)" "$(tail -1 $T/xl-$b.err)"
   wait_for 30 settled
   snap $T/after; same "$b: xlite left nothing behind" $T/before $T/after
 }
 bad mac "Invalid parameter \`mac'." mac=00:16:3e:zz:00:01
 bad bridge "Could not find bridge device nobr0" bridge=nobr0
-bad script "libxl_device_nic_add failed." script=/etc/xen/scripts/no-such-script
+bad script "^libxl: cannot execute /etc/xen/scripts/no-such-script: No such file or directory$" \
+  script=/etc/xen/scripts/no-such-script
 say "--- xlite create with an unknown bridge fails and leaves nothing"
 guest_cfg n2 $T/n2.cfg
 echo "vif = [ 'bridge=nobr0' ]" >> $T/n2.cfg
