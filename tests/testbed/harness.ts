@@ -36,13 +36,25 @@ export async function testbedSkipReason(suite = "bookworm"): Promise<string> {
   return ready.code === 0 ? "" : ready.out.trim().split("\n").pop() ?? "unknown";
 }
 
-/** Registers a Deno test that boots the testbed and runs `scenario` there. */
-export function testbedScenarioTest(name: string, scenario: string, skipReason: string): void {
+/**
+ * Registers a Deno test that boots the testbed (of `suite`, when given; else the scenario's
+ * own `# testbed-suite:` line, else bookworm) and runs `scenario` there (several joined by
+ * `+` share the boot).
+ */
+export function testbedScenarioTest(
+  name: string,
+  scenario: string,
+  skipReason: string,
+  suite?: string,
+): void {
   Deno.test({
     name,
     ignore: skipReason !== "",
     async fn() {
-      const { code, out } = await runTestbed([scenario]);
+      const { code, out } = await runTestbed(
+        [scenario],
+        suite ? { XLITE_TESTBED_SUITE: suite } : {},
+      );
       if (code !== 0) console.log(out);
       assertEquals(code, 0, `the ${scenario} scenario failed (its log is printed above)`);
     },
