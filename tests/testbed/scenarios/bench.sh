@@ -4,6 +4,8 @@
 . /mnt/xlite/tests/testbed/scenarios/lib.sh
 N=${BENCH_RUNS:-3}; M=${BENCH_LOOPS:-50}
 B=/mnt/out/bench.txt; : > $B
+# the hypervisor's release, for the bench's heading ("xen 4.20.4")
+xl info | awk '/^xen_major/ { M = $3 } /^xen_minor/ { m = $3 } /^xen_extra/ { e = $3 } END { print "xen " M "." m e }' >> $B
 guest_cfg g1 /tmp/g1.cfg xlite.hold
 check "xl create -p g1" xl create -q -p /tmp/g1.cfg
 # timed <row> <tool> <runs> <cmd...>: wall time of <runs> runs of cmd (dom0 uptime, 10 ms ticks)

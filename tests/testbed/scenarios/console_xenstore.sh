@@ -1,5 +1,6 @@
 #!/bin/sh
-# Console and creation-xenstore scenario (one boot): guests made by real `xl create -p`;
+# Console and creation-xenstore scenario (one boot; Xen 4.17, or 4.20 with
+# XLITE_TESTBED_SUITE=trixie): guests made by real `xl create -p`;
 # for each, what xlite's writeDomainXenstore (+ lib/devices for its disks) would write for
 # that config, fed the domid, uuid, ring pages, ports and start time xl used, is compared
 # node for node (value and permissions) with what xl wrote; then `xlite console` and
@@ -19,6 +20,10 @@ import { nodesAfter, openXenstore, type XenstoreClient } from "/mnt/xlite/lib/xe
 import { prepareGuest, xenstoreResolver } from "/mnt/xlite/lib/domain/prepare_guest.ts";
 import { planDomainDevices } from "/mnt/xlite/lib/devices/mod.ts";
 import { domainXenstoreNodes } from "/mnt/xlite/lib/domain/domain_xenstore.ts";
+import { defaultXenVersion } from "/mnt/xlite/lib/xen_version/mod.ts";
+
+// the rules of the Xen that runs here (4.17 on bookworm, 4.20 on trixie), as xlite create uses
+const release = defaultXenVersion();
 
 const BACKEND_KEYS = new Set(["feature-max-indirect-segments", "multi-queue-max-queues",
   "max-ring-page-order", "node", "physical-device", "physical-device-path", "hotplug-status"]);
@@ -49,7 +54,7 @@ for (const arg of Deno.args) {
   const at = (k: string) => xs.tryRead(`${dom}/${k}`);
   // The config as xlite create prepares it (backends, virtio-mmio, disk defaults).
   const { config } = await prepareGuest(cfg, {
-    xenVersion: { major: 4, minor: 17 },
+    xenVersion: release,
     resolveBackend: xenstoreResolver(xs),
   });
   const vuartPort = await at("vuart/0/port");
@@ -61,7 +66,7 @@ for (const arg of Deno.args) {
       : { ringPfn: BigInt((await at("vuart/0/ring-ref"))!), port: Number(vuartPort) },
     startTimeMs: Math.round(Number(await xs.read(`/vm/${uuid}/start_time`)) * 1000),
   });
-  for (const plan of planDomainDevices(config, { domid })) planned.push(...nodesAfter(plan.ops));
+  for (const plan of planDomainDevices(config, { domid, release })) planned.push(...nodesAfter(plan.ops));
   const want = new Map(planned.map((w) => [w.path, { value: w.value, perms: fmt(w.perms) }]));
   const have = new Map<string, Node>();
   for (const root of [dom, `/libxl/${domid}`, `/vm/${uuid}`]) await walk(xs, root, have);

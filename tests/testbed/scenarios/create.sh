@@ -1,9 +1,11 @@
 #!/bin/sh
-# Create scenario (one boot): guests built by `xlite create` on real Xen 4.17 — they boot
-# (the domU prints its device tree on hvc0), xl and xlite list them, xl and xlite destroy
-# them; the DTB the guest received equals xlite's dry-run DTB (rng-seed masked); failures
-# at any step leave no domain and no xenstore entries; a PV disk served by blkback and
-# virtio disks (backend stand-in) reach the guest.
+# Create scenario (one boot; Xen 4.17 or, with XLITE_TESTBED_SUITE=trixie, 4.20): guests built
+# by `xlite create` — they boot (the domU prints its device tree on hvc0), xl and xlite list
+# them, xl and xlite destroy them; the DTB the guest received equals xlite's dry-run DTB
+# (rng-seed masked); failures at any step leave no domain and no xenstore entries; a PV disk
+# served by blkback and virtio disks (backend stand-in) reach the guest; disks hot-plugged by
+# xlite and by xl (block-attach) reach its blkfront with the same xenstore entries, both
+# block-lists agree, and each toolstack detaches the other's disk.
 . /mnt/xlite/tests/testbed/scenarios/lib.sh
 T=/tmp/cr; mkdir -p $T
 # the host's GIC, from dom0's device tree (Xen gives guests the host's GIC version)
@@ -44,17 +46,46 @@ same "guest DTB == dry-run DTB (rng-seed masked)" $T/c1-plan.dts $T/c1-guest.dts
 check "xl destroy c1" xl destroy c1
 check "c1 leaves no traces" wait_for 20 no_traces "$D1"
 
-say "--- xlite destroy of an xlite-created guest"
-guest_cfg c2 $T/c2.cfg xlite.hold
+say "--- xlite destroy of an xlite-created guest (a PV disk; disks hot-plugged and unplugged by both toolstacks)"
+dd if=/dev/zero of=$T/pv2.img bs=1M count=4 2>/dev/null
+guest_cfg c2 $T/c2.cfg "xlite.hold xlite.readdisk=xvda"
+echo "disk = [ 'format=raw, vdev=xvda, access=rw, target=$T/pv2.img' ]" >> $T/c2.cfg
 run create2 xlite create -q $T/c2.cfg; show create2
 D2=$(xl domid c2 2>/dev/null)
 check "c2 boots" wait_for 90 console_has c2 '===DOMU-DONE'
+say "--- block-attach by xlite, block-list, block-detach by xl on c2 (its blkfront is loaded)"
+dd if=/dev/zero of=$T/b1.img bs=1M count=4 2>/dev/null
+dd if=/dev/zero of=$T/b2.img bs=1M count=4 2>/dev/null
+# Each guest gets one hot-plugged disk: trixie's Linux 6.12 domU leaves a second hot-plugged
+# vbd's frontend in state 3 (Initialised) for good, with xl alone too (probed beside xl 4.20).
+connected() { test "$(xenstore-read /local/domain/0/backend/vbd/$1/$2/state 2>/dev/null)" = 4; }
+fe_connected() { test "$(xenstore-read /local/domain/$1/device/vbd/$2/state 2>/dev/null)" = 4; }
+both_connected() { connected $1 $2 && fe_connected $1 $2; }
+detached() { ! xenstore-exists /local/domain/0/backend/vbd/$1/$2 && ! xenstore-exists /local/domain/$1/device/vbd/$2 && ! xenstore-exists /libxl/$1/device/vbd/$2; }
+# vbd_nodes <domid> <image>: xvdd's backend, frontend and /libxl nodes with the domid, image,
+# loop device (node), ring and event channel masked
+vbd_nodes() {
+  { xenstore-ls -fp /local/domain/0/backend/vbd/$1/51760; xenstore-ls -fp /local/domain/$1/device/vbd/51760
+    xenstore-ls -fp /libxl/$1/device/vbd/51760; } 2>&1 | sed -E "s|$2|IMG|; s|/$1/|/D/|g; s|([nrwb])$1([,)])|\1D\2|g; s|(frontend-id) = \"$1\"|\1 = \"D\"|" \
+    | sed -E 's/^(.*\/(physical-device|physical-device-path|node|ring-ref|event-channel)) = "[^"]*"/\1 = "X"/'
+}
+run ba-xlite xlite block-attach c2 "format=raw, vdev=xvdd, access=rw, target=$T/b1.img"; show ba-xlite
+expect_eq "xlite block-attach c2 xvdd: exit code" "$(cat $T/ba-xlite.rc)" 0
+check "xvdd connected: blkback and the guest's blkfront in state 4" wait_for 60 both_connected $D2 51760
+vbd_nodes $D2 $T/b1.img > $T/vbd-xlite.txt
+run bl-xl xl block-list c2; run bl-xlite xlite block-list c2; show bl-xlite
+same "xlite block-list c2 == xl block-list c2" $T/bl-xl.out $T/bl-xlite.out
+check "block-list shows xvda and xvdd (51712, 51760)" sh -c "grep -q '^51712 ' $T/bl-xl.out && grep -q '^51760 ' $T/bl-xl.out"
+run bd-xl xl block-detach c2 xvdd; show bd-xl
+expect_eq "xl block-detach c2 xvdd (xlite's disk): exit code" "$(cat $T/bd-xl.rc)" 0
+check "xvdd leaves no xenstore entries" wait_for 20 detached $D2 51760
+check "the config's PV disk (xvda) is still connected" connected $D2 51712
 run destroy2 xlite destroy c2; show destroy2
 expect_eq "xlite destroy c2 exit code" "$(cat $T/destroy2.rc)" 0
 check "c2 leaves no traces" wait_for 20 no_traces "$D2"
 
 say "--- vuart=sbsa_uart (vpl011 through xc_dom_vuart_init)"
-guest_cfg c4 $T/c4.cfg xlite.hold; echo 'vuart = "sbsa_uart"' >> $T/c4.cfg
+guest_cfg c4 $T/c4.cfg "xlite.hold xlite.readdisk=xvda"; echo 'vuart = "sbsa_uart"' >> $T/c4.cfg
 run create4 xlite create -q $T/c4.cfg; show create4
 D4=$(xl domid c4 2>/dev/null)
 check "c4 (vuart) boots" wait_for 90 console_has c4 '===DOMU-DONE'
@@ -64,6 +95,18 @@ xlite dtb --dump $T/c4-guest.dtb | grep -v rng-seed > $T/c4-guest.dts
 xlite dtb --gic v$GIC $T/c4.cfg --domid "$D4" -o $T/c4-plan.dtb
 xlite dtb --dump $T/c4-plan.dtb | grep -v rng-seed > $T/c4-plan.dts
 same "c4: guest DTB == dry-run DTB (sbsa-uart node)" $T/c4-plan.dts $T/c4-guest.dts
+say "--- block-attach by xl, block-list, block-detach by xlite on c4 (blkfront loaded, no disk)"
+run ba-xl xl block-attach c4 "format=raw, vdev=xvdd, access=rw, target=$T/b2.img"; show ba-xl
+expect_eq "xl block-attach c4 xvdd: exit code" "$(cat $T/ba-xl.rc)" 0
+check "xvdd connected: blkback and the guest's blkfront in state 4" wait_for 60 both_connected $D4 51760
+vbd_nodes $D4 $T/b2.img > $T/vbd-xl.txt
+same "block-attach: xlite's xenstore entries (c2) == xl's (c4) (values and permissions)" $T/vbd-xl.txt $T/vbd-xlite.txt
+run bl-xl4 xl block-list c4; run bl-xlite4 xlite block-list c4; show bl-xlite4
+same "xlite block-list c4 == xl block-list c4" $T/bl-xl4.out $T/bl-xlite4.out
+run bd-xlite xlite block-detach c4 xvdd; show bd-xlite
+expect_eq "xlite block-detach c4 xvdd (xl's disk): exit code" "$(cat $T/bd-xlite.rc)" 0
+check "xvdd leaves no xenstore entries" wait_for 20 detached $D4 51760
+cp /var/log/xen/console/guest-c2.log /var/log/xen/console/guest-c4.log /mnt/out/ 2>/dev/null
 check "xl destroy c4" xl destroy c4
 check "c4 leaves no traces" wait_for 20 no_traces "$D4"
 
@@ -128,6 +171,7 @@ same "c3: guest DTB == dry-run DTB (rng-seed masked)" $T/c3-plan.dts $T/c3-guest
 expect_eq "PV disk: blkback state is 4 (Connected)" "$(xenstore-read /local/domain/0/backend/vbd/$D3/51744/state 2>/dev/null)" 4
 check "PV disk: the guest read the marker from xvdc (blkfront <-> blkback)" console_has c3 "===DISK xvdc $MARK"
 check "PV disk: blkback opened the image (physical-device set by the hotplug script)" xenstore-exists /local/domain/0/backend/vbd/$D3/51744/physical-device
+
 run destroy3 xlite destroy c3; show destroy3
 check "c3 leaves no traces" wait_for 30 no_traces "$D3"
 kill $SIMW $SIMR 2>/dev/null; wait $SIMW $SIMR 2>/dev/null

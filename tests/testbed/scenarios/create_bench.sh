@@ -6,6 +6,8 @@
 . /mnt/xlite/tests/testbed/scenarios/lib.sh
 N=${BENCH_RUNS:-3}
 B=/mnt/out/bench.txt; : > $B
+# the hypervisor's release, for the bench's heading ("xen 4.20.4")
+xl info | awk '/^xen_major/ { M = $3 } /^xen_minor/ { m = $3 } /^xen_extra/ { e = $3 } END { print "xen " M "." m e }' >> $B
 guest_cfg b1 /tmp/b1.cfg xlite.hold
 # create_timed <tool> <cmd...>: N creates of b1, timed one by one, each destroyed untimed
 create_timed() {
