@@ -114,6 +114,7 @@ async function createReal(cfg: string, overrides: string[], args: Args): Promise
           pid: Deno.pid,
           log: (_guest, line) => say(line),
           recreate: (g, reload) => watch.recreateGuest(session.xc, session.xs, g, reload),
+          say,
         }, guest);
       } else {
         await startWatching(guest);

@@ -83,6 +83,7 @@ async function runForeground(): Promise<number> {
         pid: Deno.pid,
         log: (guest, line) => appendLine(guest.logFile, line),
         recreate: (guest, reload) => watch.recreateGuest(session.xc, session.xs, guest, reload),
+        say: (line) => console.error(stamp(line)),
       }, { say: (line) => console.error(stamp(line)) });
     } finally {
       session.close();

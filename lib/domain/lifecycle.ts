@@ -20,7 +20,6 @@ import {
   SHUTDOWN_suspend,
   SHUTDOWN_watchdog,
 } from "../xen/domctl.ts";
-import { XliteError } from "../errors.ts";
 
 /** xl's pause before re-creating a guest (`sleep(2)` after "Done. Rebooting now"). */
 export const RESTART_DELAY_MS = 2000;
@@ -92,9 +91,9 @@ function actionFor(reason: number, actions: LifecycleActions): ShutdownAction | 
 
 /**
  * xl's `handle_domain_death` for domain `domid` that shut down with `reason`: the lines it
- * logs and what it does. Core dumps are refused at create (see
- * {@linkcode refuseUnsupportedActions}), so `coredump-*` never reaches here from xlite; were
- * it to, it is handled as xl does after a failed dump (destroy or restart).
+ * logs and what it does. For `coredump-destroy`/`coredump-restart` the core is dumped (by the
+ * caller: {@linkcode dumpsCore}, {@linkcode coreDump}) right after the "Action" line, then,
+ * dumped or not ("No point crying over spilled milk"), the guest is destroyed or restarted.
  *
  * @example
  * ```ts
@@ -107,7 +106,7 @@ export function decideShutdown(
   actions: LifecycleActions,
 ): ShutdownDecision {
   const lines = [`Domain ${domid} has shut down, reason code ${reason} 0x${reason.toString(16)}`];
-  let action = actionFor(reason, actions);
+  const action = actionFor(reason, actions);
   if (action === undefined) {
     lines.push("Domain has suspended.");
     return { destroy: false, restart: "suspended", lines };
@@ -116,10 +115,14 @@ export function decideShutdown(
     lines.push(`Unknown shutdown reason code ${reason}. Destroying domain.`);
   }
   lines.push(`Action for shutdown reason code ${reason} is ${action}`);
-  if (action === "coredump-destroy") action = "destroy";
-  if (action === "coredump-restart") action = "restart";
+  // After the dump (the caller's), coredump-* go on as destroy and restart.
+  const then = action === "coredump-destroy"
+    ? "destroy"
+    : action === "coredump-restart"
+    ? "restart"
+    : action;
   const cleanUp = `Domain ${domid} needs to be cleaned up: destroying the domain`;
-  switch (action) {
+  switch (then) {
     case "preserve":
       return { action, destroy: false, restart: "none", lines };
     case "rename-restart":
@@ -167,26 +170,19 @@ export function preservingLine(domid: number, name: string, suffix: string): str
   return `Preserving domain ${domid} ${name} with suffix${suffix}`;
 }
 
-/**
- * Refuses the actions xlite cannot carry out, at config time (create and `--dry-run`):
- * `coredump-destroy` and `coredump-restart`. libxl would call `xc_domain_dumpcore`, whose
- * Arm half (tools/libs/guest/xg_core_arm.c, 4.17-4.20) maps no p2m (ENOSYS) and only
- * considers guest frames 0x80000-0x88000 present ("TODO: memory from DT"), so it cannot
- * write a faithful core of an Arm guest; xlite does not pretend to.
- */
-export function refuseUnsupportedActions(source: string, config: DomainConfig): void {
-  const keys: [string, ShutdownAction | undefined][] = [
-    ["on_poweroff", config.onPoweroff],
-    ["on_reboot", config.onReboot],
-    ["on_watchdog", config.onWatchdog],
-    ["on_crash", config.onCrash],
-  ];
-  for (const [key, action] of keys) {
-    if (action === "coredump-destroy" || action === "coredump-restart") {
-      throw new XliteError(
-        `${source}: ${key}="${action}": xlite cannot dump an Arm guest's core ` +
-          `(libxc's Arm core dump maps no p2m); use "${action.slice("coredump-".length)}"`,
-      );
-    }
-  }
+/** Where xl writes a guest's core (`XEN_DUMP_DIR`, Debian's `/var/lib/xen/dump`). */
+export const XEN_DUMP_DIR = "/var/lib/xen/dump";
+
+/** True for `coredump-destroy` and `coredump-restart`. */
+export function dumpsCore(action: ShutdownAction | undefined): boolean {
+  return action === "coredump-destroy" || action === "coredump-restart";
 }
+
+/** xl's core file of guest `name` and its line before the dump. */
+export function coreDump(name: string): { path: string; line: string } {
+  const path = `${XEN_DUMP_DIR}/${name}`;
+  return { path, line: `dumping core to ${path}` };
+}
+
+/** xl's line when the dump failed (libxl's `ERROR_FAIL`); the action goes on regardless. */
+export const CORE_DUMP_FAILED_LINE = "core dump failed (rc=-3).";

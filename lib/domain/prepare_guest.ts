@@ -17,7 +17,6 @@ import { XliteError } from "../errors.ts";
 import { prepareArmConfig } from "../virtio/mod.ts";
 import type { XenstoreOps } from "../xenstore/mod.ts";
 import { numericDomid, resolveDomain } from "./resolve.ts";
-import { refuseUnsupportedActions } from "./lifecycle.ts";
 
 /** Turns a `backend=` domain name into a domid (`libxl_domain_qualifier_to_domid`). */
 export type BackendResolver = (name: string) => Promise<number>;
@@ -131,7 +130,6 @@ export async function prepareGuest(
       xenVersion,
     });
   const parsed = options.reload ? options.reload(read) : read;
-  refuseUnsupportedActions(cfgPath, parsed);
   // Each name once, in config order (disks, virtio devices, nics), as libxl meets them.
   const domids = new Map<string, number>();
   for (const d of [...parsed.disks, ...parsed.virtios, ...parsed.vifs]) {

@@ -25,8 +25,11 @@ import type { JsonValue } from "../json/mod.ts";
 import { parseMac } from "../devices/nic.ts";
 import { destroyDomain } from "./destroy.ts";
 import {
+  CORE_DUMP_FAILED_LINE,
+  coreDump,
   decideShutdown,
   destroyedLine,
+  dumpsCore,
   EXITING_LINE,
   type LifecycleActions,
   preserveSuffix,
@@ -131,6 +134,8 @@ export interface WatchContext {
   sleep?: (ms: number) => Promise<void>;
   /** The clock (the preserve suffix). */
   now?: () => Date;
+  /** A line of the watcher's own log (details the guest's log has no room for). */
+  say?: (line: string) => void;
 }
 
 /** The outcome of a look at a guest. */
@@ -145,7 +150,9 @@ export type GuestState =
  * text: the name, uuid, memory, maxmem, online vCPUs and each nic's MAC as stored, so the
  * guest comes back as `xlite list -l` showed it. `undefined` when nothing was stored.
  */
-export function reloadFromStored(stored: JsonValue | undefined) {
+export function reloadFromStored(
+  stored: JsonValue | undefined,
+): ((parsed: DomainConfig) => DomainConfig) | undefined {
   if (stored === undefined || stored === null || typeof stored !== "object") return undefined;
   const json = stored as JsonObject;
   const cInfo = (json.c_info ?? {}) as JsonObject;
@@ -208,6 +215,16 @@ export async function checkGuest(ctx: WatchContext, guest: WatchedGuest): Promis
   if (!info.shutdown) return { state: "running" };
   const decision = decideShutdown(guest.domid, info.shutdownReason, guest.actions);
   for (const line of decision.lines.slice(0, -1)) log(line);
+  if (dumpsCore(decision.action)) {
+    const core = coreDump(guest.name);
+    log(core.line);
+    try {
+      await xc.dumpCore(guest.domid, core.path);
+    } catch (error) {
+      log(CORE_DUMP_FAILED_LINE);
+      ctx.say?.(`domain ${guest.domid}: ${(error as Error).message}`);
+    }
+  }
   let reload: ((parsed: DomainConfig) => DomainConfig) | undefined;
   if (decision.restart === "restart" || decision.restart === "rename") {
     reload = reloadFromStored(await retrieveDomainConfig(xc, xs, info));

@@ -3,20 +3,21 @@
  * (tools/xl/xl_vmcontrol.c, 4.17 and 4.20): which action for which shutdown reason, and the
  * lines xl logs, text for text.
  */
-import { assertEquals, assertThrows } from "../support/assert.ts";
+import { assertEquals } from "../support/assert.ts";
 import {
+  CORE_DUMP_FAILED_LINE,
+  coreDump,
   decideShutdown,
   destroyedLine,
+  dumpsCore,
   type LifecycleActions,
   lifecycleActions,
   preserveSuffix,
   preservingLine,
-  refuseUnsupportedActions,
   waitingLine,
 } from "../../lib/domain/lifecycle.ts";
 import { reloadFromStored } from "../../lib/domain/watch.ts";
 import { parseDomainConfig } from "../../lib/config/mod.ts";
-import { XliteError } from "../../lib/errors.ts";
 
 const CFG = 'name="g"\nmemory=64\nkernel="/boot/k"\n';
 const config = (extra = "") => parseDomainConfig(CFG + extra);
@@ -110,16 +111,20 @@ Deno.test("lifecycle: xl's other lines", () => {
   assertEquals(preservingLine(5, "g", suffix), "Preserving domain 5 g with suffix-20260102T0304Z");
 });
 
-Deno.test("lifecycle: coredump-* refused at config time with one line naming the key", () => {
-  refuseUnsupportedActions("g.cfg", config('on_crash="preserve"\n'));
-  for (const key of ["on_poweroff", "on_reboot", "on_watchdog", "on_crash"]) {
-    const error = assertThrows(
-      () => refuseUnsupportedActions("g.cfg", config(`${key}="coredump-destroy"\n`)),
-      XliteError,
-    );
-    assertEquals(error.message.split("\n").length, 1);
-    assertEquals(error.message.startsWith(`g.cfg: ${key}="coredump-destroy": `), true);
-  }
+Deno.test("lifecycle: coredump-* dumps to xl's file, with xl's lines", () => {
+  assertEquals([dumpsCore("coredump-destroy"), dumpsCore("coredump-restart")], [true, true]);
+  assertEquals([dumpsCore("destroy"), dumpsCore(undefined)], [false, false]);
+  assertEquals(coreDump("g"), {
+    path: "/var/lib/xen/dump/g",
+    line: "dumping core to /var/lib/xen/dump/g",
+  });
+  assertEquals(CORE_DUMP_FAILED_LINE, "core dump failed (rc=-3).");
+  const d = decideShutdown(4, 3, { ...defaults, onCrash: "coredump-destroy" });
+  assertEquals(d.lines.slice(1), [
+    "Action for shutdown reason code 3 is coredump-destroy",
+    "Domain 4 needs to be cleaned up: destroying the domain",
+  ]);
+  assertEquals([d.action, d.destroy, d.restart], ["coredump-destroy", true, "none"]);
 });
 
 Deno.test("lifecycle: a restart takes name, uuid, memory, vCPUs and MACs from the stored config", () => {
