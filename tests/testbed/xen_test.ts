@@ -9,7 +9,8 @@
  * same hypervisor, the `virtio_disk` scenario (`xlite devd` serves virtio disks end to end to
  * guests made by `xlite create` and `xl create`); a sixth, with QEMU's pl031 marked
  * xen,passthrough, the `passthrough` scenario (iomem + irqs + device_tree on real create, beside
- * xl); the Debian trixie flavour (Xen 4.20) boots from xen420_test.ts, which runs beside this
+ * xl); a seventh the `lifecycle_actions` scenario (what `xlite watch` does when xlite's guests power
+ * off, reboot or crash, against xl's child on the same configs); the Debian trixie flavour (Xen 4.20) boots from xen420_test.ts, which runs beside this
  * file (`deno test --parallel` runs files side by side; each boot keeps one core busy). Skipped,
  * with the reason printed, when the host cannot run the testbed (no qemu, packages not reachable).
  *
@@ -48,5 +49,10 @@ testbedScenarioTest(
 testbedScenarioTest(
   "testbed: real Xen 4.17 on QEMU: a passed-through pl031 works in an xlite guest as in xl's; bad input fails as xl's",
   "passthrough",
+  reason,
+);
+testbedScenarioTest(
+  "testbed: real Xen 4.17 on QEMU: on_poweroff/on_reboot/on_crash of xlite's guests act as xl's (destroy, restart, rename-restart, preserve, coredump, create -F, a crash loop)",
+  "lifecycle_actions",
   reason,
 );
