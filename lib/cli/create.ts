@@ -150,8 +150,17 @@ async function startWatching(guest: import("../domain/watch.ts").WatchedGuest): 
   const { ensureWatcher } = await import("./watch.ts");
   await Deno.mkdir("/var/log/xen", { recursive: true }).catch(() => {});
   await Deno.rename(guest.logFile, `${guest.logFile}.1`).catch(() => {});
-  await registerGuest(guest);
-  await ensureWatcher();
+  try {
+    await registerGuest(guest);
+    await ensureWatcher();
+  } catch (error) {
+    // As xl when its child cannot start: the domain stays, the create reports the failure.
+    throw new XliteError(
+      `create: domain ${guest.domid} (${guest.name}) runs but is not watched: ${
+        (error as Error).message
+      }`,
+    );
+  }
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -6,7 +6,7 @@
  * @module
  */
 import { type Command, parseCommandArgs } from "./command.ts";
-import { XliteError } from "../errors.ts";
+import { UsageError, XliteError } from "../errors.ts";
 
 const USAGE = `usage: xlite watch [-F]
 
@@ -70,13 +70,13 @@ async function runForeground(): Promise<number> {
     import("../domain/watch.ts"),
     import("../domain/xen_session.ts"),
   ]);
-  await Deno.mkdir(watch.WATCH_DIR, { recursive: true, mode: 0o700 });
-  const lock = await Deno.open(watch.WATCH_LOCK, { read: true, write: true, create: true });
+  const session = await openXenSession(); // first: without Xen, nothing is written
   try {
-    await lock.lock(true); // a second watcher waits here until the first has gone
-    console.error(stamp(`xlite watch: started [pid ${Deno.pid}]`));
-    const session = await openXenSession();
+    await Deno.mkdir(watch.WATCH_DIR, { recursive: true, mode: 0o700 });
+    const lock = await Deno.open(watch.WATCH_LOCK, { read: true, write: true, create: true });
     try {
+      await lock.lock(true); // a second watcher waits here until the first has gone
+      console.error(stamp(`xlite watch: started [pid ${Deno.pid}]`));
       await watch.runWatcher({
         xc: session.xc,
         xs: session.xs,
@@ -85,12 +85,12 @@ async function runForeground(): Promise<number> {
         recreate: (guest, reload) => watch.recreateGuest(session.xc, session.xs, guest, reload),
         say: (line) => console.error(stamp(line)),
       }, { say: (line) => console.error(stamp(line)) });
+      console.error(stamp("xlite watch: no guest left; exiting"));
     } finally {
-      session.close();
+      lock.close();
     }
-    console.error(stamp("xlite watch: no guest left; exiting"));
   } finally {
-    lock.close();
+    session.close();
   }
   return 0;
 }
@@ -110,8 +110,10 @@ export const command: Command = {
   usage: USAGE,
   async run(argv: string[]): Promise<number> {
     const args = parseCommandArgs("watch", argv, { boolean: ["F"] });
-    if (args._.length > 0) throw new XliteError(`watch: unexpected argument '${args._[0]}'`);
+    if (args._.length > 0) throw new UsageError(`watch: unexpected argument '${args._[0]}'`);
     if (args.F) return await runForeground();
+    const { requirePrivcmd } = await import("../xen/mod.ts");
+    requirePrivcmd(); // no Xen: say so here rather than in a detached watcher's log
     await ensureWatcher();
     return 0;
   },
