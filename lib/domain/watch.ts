@@ -214,7 +214,9 @@ export async function checkGuest(ctx: WatchContext, guest: WatchedGuest): Promis
   }
   if (!info.shutdown) return { state: "running" };
   const decision = decideShutdown(guest.domid, info.shutdownReason, guest.actions);
-  for (const line of decision.lines.slice(0, -1)) log(line);
+  // xl: the lines up to "Action for …", then the dump and the reload, then the rest.
+  const split = decision.lines.findIndex((l) => l.startsWith("Action for shutdown")) + 1;
+  for (const line of decision.lines.slice(0, split)) log(line);
   if (dumpsCore(decision.action)) {
     const core = coreDump(guest.name);
     log(core.line);
@@ -229,10 +231,10 @@ export async function checkGuest(ctx: WatchContext, guest: WatchedGuest): Promis
   if (decision.restart === "restart" || decision.restart === "rename") {
     reload = reloadFromStored(await retrieveDomainConfig(xc, xs, info));
     if (reload === undefined) {
-      log("failed to retrieve guest configuration. reusing old configuration");
+      log("failed to retrieve guest configuration (rc=-3). reusing old configuration");
     }
   }
-  log(decision.lines[decision.lines.length - 1]);
+  for (const line of decision.lines.slice(split)) log(line);
   if (decision.destroy || decision.restart === "soft-reset") {
     // Arm has no soft reset (arch_domain_soft_reset is -ENOSYS): libxl fails, xl destroys.
     if (decision.restart === "soft-reset") log("soft reset is not possible on Arm: destroying");
