@@ -92,6 +92,19 @@ async function createReal(cfg: string, overrides: string[], args: Args): Promise
     } finally {
       builder.close();
     }
+    if (args.json) {
+      printOut(JSON.stringify(
+        {
+          domid: created.domid,
+          name: created.name,
+          uuid: created.uuid,
+          paused: Boolean(args.p),
+          timingsMs: created.timings,
+        },
+        null,
+        2,
+      ));
+    }
     if (!args.e && configText !== undefined) {
       const watch = await import("../domain/watch.ts");
       const guest = {
@@ -122,19 +135,6 @@ async function createReal(cfg: string, overrides: string[], args: Args): Promise
     }
   } finally {
     session.close();
-  }
-  if (args.json) {
-    printOut(JSON.stringify(
-      {
-        domid: created.domid,
-        name: created.name,
-        uuid: created.uuid,
-        paused: Boolean(args.p),
-        timingsMs: created.timings,
-      },
-      null,
-      2,
-    ));
   }
   if (args.c) {
     // xl create -c: attach to the new guest's primary console

@@ -23,7 +23,7 @@ ylog() { mask < /var/log/xen/xlite-$1.log; }
 haslog() { grep -q "$2" /var/log/xen/$1.log 2>/dev/null; }
 wpid() { cat /run/xlite/watch.pid 2>/dev/null; }
 alive() { [ -n "$1" ] && [ -d /proc/$1 ]; }
-rss() { awk '/^VmRSS/ {print $2}' /proc/$1/status 2>/dev/null; }
+rss() { echo "$(awk '/^VmRSS/ {print $2}' /proc/$1/status 2>/dev/null) kB (PSS $(awk '/^Pss:/ {print $2}' /proc/$1/smaps_rollup 2>/dev/null))"; }
 state() { xl list "$1" 2>/dev/null | awk 'NR == 2 {print $5}'; }
 running() { xl domid "$1" >/dev/null 2>&1 && ! state "$1" | grep -q s; }
 domid_not() { _d=$(xl domid "$1" 2>/dev/null) && [ "$_d" != "$2" ] && running "$1"; }
@@ -53,7 +53,7 @@ expect_eq "xlite create gk exit code" "$(cat $T/create-gk.rc)" 0
 check "the watcher runs (pid file names a live process)" wait_for 120 sh -c 'd=$(cat /run/xlite/watch.pid 2>/dev/null) && [ -d /proc/$d ]'
 W=$(wpid)
 check "the watcher greeted gk" wait_for 60 haslog xlite-gk "Waiting for domain gk"
-say "watcher RSS with 1 guest: $(rss $W) kB"
+say "watcher RSS with 1 guest: $(rss $W)"
 
 say "--- on_poweroff=destroy, xl then xlite"
 guest_cfg ga /tmp/ga.cfg xlite.linger=2
@@ -86,7 +86,7 @@ xllog gb > $T/xl-gb; rm -f /var/log/xen/console/guest-gb.log
 run create-gb xlite create -q /tmp/gb.cfg; B1=$(xl domid gb)
 check "xlite: gb booted" wait_for 60 console_has gb DOMU-DONE
 run list1 xlite list -l gb; xl block-list gb | tail -n +2 | sed "s/ $B1 / N /; s#/$B1/#/N/#" > $T/blk1
-say "watcher RSS with 2 guests: $(rss $W) kB"
+say "watcher RSS with 2 guests: $(rss $W)"
 run reboot-gb xlite reboot -w gb; show reboot-gb
 expect_eq "xlite reboot -w exit code" "$(cat $T/reboot-gb.rc)" 0
 printf 'Rebooting domain %s\nWaiting for 1 domains\nDomain %s has been shut down, reason code 1\n' $B1 $B1 > $T/want
@@ -135,9 +135,11 @@ sed 's/"xc"/"yc"/' /tmp/xc.cfg > /tmp/yc.cfg
 xl create -q /tmp/xc.cfg
 check "xl: xc crashed 3 times" wait_for 240 sh -c '[ "$(grep -c "reason code 3 0x3" /var/log/xen/xl-xc.log)" -ge 3 ]'
 check "xl: xc back after its 3rd crash" wait_for 60 sh -c '[ "$(grep -c "^Waiting for" /var/log/xen/xl-xc.log)" -ge 4 ]'
+XP=$(sed -n 's/.*\[pid \([0-9]*\)\].*/\1/p' /var/log/xen/xl-xc.log | tail -1)
+say "xl's child for xc (pid $XP) RSS: $(rss $XP)"
 xl destroy xc; check "xl: the watch ended" wait_for 20 haslog xl-xc "has been destroyed"
 run create-yc xlite create -q /tmp/yc.cfg
-say "watcher RSS with 2 guests (gk, yc): $(rss $W) kB"
+say "watcher RSS with 2 guests (gk, yc): $(rss $W)"
 check "xlite: yc crashed 3 times" wait_for 300 sh -c '[ "$(cat /var/log/xen/xlite-yc.log 2>/dev/null | grep -c "reason code 3 0x3")" -ge 3 ]'
 check "xlite: yc back after its 3rd crash" wait_for 120 sh -c '[ "$(cat /var/log/xen/xlite-yc.log 2>/dev/null | grep -c "^Waiting for")" -ge 4 ] && xl domid yc >/dev/null'
 sed 's/^/  /' $T/crash.out
@@ -173,7 +175,7 @@ for g in m1 m2 m3; do guest_cfg $g /tmp/$g.cfg xlite.hold; done
 run create-m xlite create -q /tmp/m1.cfg
 xlite create -q /tmp/m2.cfg; xlite create -q /tmp/m3.cfg
 check "the watcher greeted m1..m3" wait_for 60 haslog xlite-m3 Waiting
-say "watcher RSS with 4 guests (gk, m1, m2, m3): $(rss $W) kB; records: $(ls /run/xlite/watch | tr '\n' ' ')"
+say "watcher RSS with 4 guests (gk, m1, m2, m3): $(rss $W); records: $(ls /run/xlite/watch | tr '\n' ' ')"
 want=$(for g in gk m1 m2 m3; do echo "$(xl domid $g).json"; done | sort | tr '\n' ' ')
 expect_eq "the watcher's records: exactly xlite's 4 guests (none of xl's)" "$(ls /run/xlite/watch | sort | tr '\n' ' ')" "$want"
 
