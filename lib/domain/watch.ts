@@ -6,11 +6,11 @@
  * `xlite list -l` prints, refreshed), rename-restart (`preserve_domain`), preserve.
  *
  * Design: ONE watcher process for every guest xlite started, not one per guest as xl forks.
- * The watcher, an aarch64 deno process, is 37 MB resident idle and 68-96 MB once it has
- * re-created guests (the build code loaded, V8's heap grown), while a guest's own state is a
- * few kB (testbed `lifecycle_actions`, Xen 4.17 and 4.20; xl's child measured 44 MB there,
- * shared pages included); one deno per guest would cost a small board 40-90 MB per guest,
- * more than the guests themselves. The guests to watch are files in
+ * The watcher, an aarch64 deno process, is 37-39 MB resident idle and 68-107 MB once it has
+ * re-created guests and dumped a core (the build code loaded, heaps grown), while a guest's
+ * own state is a few kB (testbed `lifecycle_actions`, Xen 4.17 and 4.20; xl's C child
+ * measured 44 MB resident under xl 4.17 and 12 MB under 4.20); one deno per guest would cost
+ * a small board 40-100 MB per guest, more than the guests themselves. The guests to watch are files in
  * {@linkcode WATCH_DIR} (one per domid, written by `xlite create` after the build, removed
  * when the watch ends), so the watcher acts only on guests xlite started, never on xl's
  * (xl's own child watches those). The state is read from Xen each time (a guest that shut
