@@ -27,6 +27,7 @@ export const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   pause: () => import("./pause.ts"),
   unpause: () => import("./unpause.ts"),
   shutdown: () => import("./shutdown.ts"),
+  reboot: () => import("./reboot.ts"),
   destroy: () => import("./destroy.ts"),
   console: () => import("./console.ts"),
   xenstore: () => import("./xenstore.ts"),
@@ -42,4 +43,5 @@ export const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   "vcpu-list": () => import("./vcpu_list.ts"),
   "vcpu-pin": () => import("./vcpu_pin.ts"),
   "vcpu-set": () => import("./vcpu_set.ts"),
+  watch: () => import("./watch.ts"),
 };

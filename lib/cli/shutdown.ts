@@ -19,8 +19,13 @@ options:
   -F            accepted for xl compatibility (Arm guests always have PV control)
   -h, --help    this text`;
 
-async function run(args: string[]): Promise<number> {
-  const flags = parseCommandArgs("shutdown", args, {
+/**
+ * xl's `main_shutdown_or_reboot`: `shutdown` writes "poweroff", `reboot` writes "reboot" to
+ * each domain's control/shutdown, with the same -a, -w and -F.
+ */
+export async function shutdownOrReboot(reboot: boolean, args: string[]): Promise<number> {
+  const what = reboot ? "reboot" : "shutdown";
+  const flags = parseCommandArgs(what, args, {
     boolean: ["all", "wait", "F"],
     alias: { a: "all", w: "wait" },
   });
@@ -56,8 +61,8 @@ async function run(args: string[]): Promise<number> {
       : undefined;
     try {
       for (const domid of domids) {
-        console.error(`Shutting down domain ${domid}`);
-        await shutdown.requestShutdown(xc, xs, domid);
+        console.error(`${reboot ? "Rebooting" : "Shutting down"} domain ${domid}`);
+        await shutdown.requestShutdown(xc, xs, domid, { command: reboot ? "reboot" : "poweroff" });
       }
     } catch (error) {
       stop.abort();
@@ -78,5 +83,5 @@ async function run(args: string[]): Promise<number> {
 export const command: Command = {
   summary: "shut a domain down gracefully (xl shutdown)",
   usage: USAGE,
-  run,
+  run: (args) => shutdownOrReboot(false, args),
 };

@@ -199,7 +199,7 @@ export const DOMAIN_KEYS: readonly DomainKey[] = [
   },
   onShutdown("on_poweroff", "destroy", "onPoweroff"),
   onShutdown("on_reboot", "restart", "onReboot"),
-  onShutdown("on_watchdog", "destroy"),
+  onShutdown("on_watchdog", "destroy", "onWatchdog"),
   onShutdown("on_crash", "destroy", "onCrash"),
   onShutdown("on_soft_reset", "soft-reset"),
   {
@@ -294,7 +294,7 @@ const ROW_OF_KEY: ReadonlyMap<string, DomainKey> = new Map(
 function onShutdown(
   key: string,
   fallback: ShutdownAction,
-  field?: "onPoweroff" | "onReboot" | "onCrash",
+  field?: "onPoweroff" | "onReboot" | "onCrash" | "onWatchdog",
 ): DomainKey {
   return {
     key,
@@ -372,6 +372,9 @@ export function parseDomainConfig(
     onPoweroff: d.onPoweroff!,
     onReboot: d.onReboot!,
     onCrash: d.onCrash!,
+    ...(d.onWatchdog !== undefined && d.onWatchdog !== "destroy"
+      ? { onWatchdog: d.onWatchdog }
+      : {}),
     warnings: d.warnings,
   };
 }

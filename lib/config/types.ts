@@ -157,6 +157,8 @@ export interface DomainConfig {
   onReboot: ShutdownAction;
   /** `on_crash` (default destroy). */
   onCrash: ShutdownAction;
+  /** `on_watchdog` (default destroy; absent means the default). */
+  onWatchdog?: ShutdownAction;
   /** Warnings xl would print (unknown keys, pv converted to pvh). */
   warnings: string[];
 }

@@ -44,6 +44,7 @@ import {
 } from "./guest_plan.ts";
 import { type PreparedGuest, prepareGuest, xenstoreResolver } from "./prepare_guest.ts";
 import { userdataPath } from "./retrieve_config.ts";
+import { type LifecycleActions, lifecycleActions } from "./lifecycle.ts";
 import { writeDomainUserdata } from "./userdata.ts";
 
 /** Options of {@linkcode createDomain}. */
@@ -60,6 +61,10 @@ export interface CreateOptions {
   deviceTimeoutMs?: number;
   /** Fixed `/chosen/rng-seed` bytes (tests); random by default, as libxl. */
   rngSeed?: Uint8Array;
+  /** The config's text instead of reading `cfgPath` (a restart: xl keeps `d_config`). */
+  configText?: string;
+  /** Applied to the parsed config (a restart's refresh, `reload_domain_config`). */
+  reload?: (parsed: DomainConfig) => DomainConfig;
 }
 
 /** The result of a create. */
@@ -70,6 +75,8 @@ export interface CreatedDomain {
   name: string;
   /** Its uuid. */
   uuid: string;
+  /** Its `on_*` actions, for whoever watches it (`lifecycle.ts`). */
+  actions: LifecycleActions;
   /** The plan the build followed (the exact DTB, segments). */
   plan: GuestBuildPlan;
   /** Xenstore and console ports and rings. */
@@ -145,6 +152,8 @@ export async function createDomain(
     overrides: options.overrides,
     xenVersion,
     resolveBackend: xenstoreResolver(xs),
+    configText: options.configText,
+    reload: options.reload,
   });
   const { config } = guest;
   refuseUnbuildable(cfgPath, config);
@@ -251,7 +260,8 @@ async function buildAndStart(
     lap("devices");
     injectFault("unpause");
     if (!options.paused) xc.unpause(domid);
-    return { domid, name: config.name, uuid, plan: final, ...ports, timings };
+    const actions = lifecycleActions(guest.parsed);
+    return { domid, name: config.name, uuid, actions, plan: final, ...ports, timings };
   } catch (error) {
     await cleanUp(ctx, domid, uuid, log);
     throw error;

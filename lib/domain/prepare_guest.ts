@@ -8,7 +8,7 @@
  * @module
  */
 import type { DomainConfig } from "../config/mod.ts";
-import { readDomainConfig } from "../config/mod.ts";
+import { parseDomainConfig, readDomainConfig } from "../config/mod.ts";
 import type { XenVersion } from "../xen_version/mod.ts";
 import { setDiskDefaults, statTarget, type TargetKind } from "../disk/mod.ts";
 import { setNicDefaults } from "../devices/nic.ts";
@@ -52,6 +52,10 @@ export interface PrepareOptions {
   resolveBackend: BackendResolver;
   /** How a disk target is `stat`ed for backend selection (default: the file system). */
   statTarget?: (path: string) => TargetKind;
+  /** The config's text, when it is not read from `cfgPath` (a restart's stored config). */
+  configText?: string;
+  /** Applied to the parsed config (a restart's refresh from the retrieved config). */
+  reload?: (parsed: DomainConfig) => DomainConfig;
 }
 
 /** A guest config ready for the build: what every later step takes as it is. */
@@ -118,10 +122,14 @@ export async function prepareGuest(
   options: PrepareOptions,
 ): Promise<PreparedGuest> {
   const { xenVersion } = options;
-  const parsed = await readDomainConfig(cfgPath, {
-    overrides: options.overrides ?? [],
-    xenVersion,
-  });
+  const read = options.configText === undefined
+    ? await readDomainConfig(cfgPath, { overrides: options.overrides ?? [], xenVersion })
+    : parseDomainConfig(options.configText, {
+      source: cfgPath,
+      overrides: options.overrides ?? [],
+      xenVersion,
+    });
+  const parsed = options.reload ? options.reload(read) : read;
   // Each name once, in config order (disks, virtio devices, nics), as libxl meets them.
   const domids = new Map<string, number>();
   for (const d of [...parsed.disks, ...parsed.virtios, ...parsed.vifs]) {

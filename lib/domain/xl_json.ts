@@ -127,6 +127,7 @@ export function domainConfigToXlJson(config: DomainConfig, uuid?: string): XlObj
     ["virtios", config.virtios.length ? config.virtios.map(virtioToXlJson) : undefined],
     ["on_poweroff", action(config.onPoweroff)],
     ["on_reboot", action(config.onReboot)],
+    ["on_watchdog", action(config.onWatchdog ?? "destroy")],
     ["on_crash", action(config.onCrash)],
     ["on_soft_reset", "soft_reset"],
   ]);

@@ -70,6 +70,8 @@ export interface XenCtrl {
   destroy(domid: number): void;
   /** `xc_domain_shutdown` with a `SHUTDOWN_*` reason (what the guest would report). */
   shutdown(domid: number, reason: number): void;
+  /** `xc_domain_dumpcore`: the domain's memory as an ELF core file at `path` (`xl dump-core`). */
+  dumpCore(domid: number, path: string): Promise<void>;
   /** The scheduler of the host's default CPU pool (`xc_sched_id`): a `XEN_SCHEDULER_*` id. */
   schedulerId(): number;
   /**
@@ -82,6 +84,18 @@ export interface XenCtrl {
 }
 
 const BATCH = 1024;
+
+/**
+ * libxenguest's `xc_domain_dumpcore` (tools/libs/guest/xg_core.c; it takes libxenctrl's
+ * handle), on a thread of its own: it writes the guest's whole memory to the file.
+ */
+const DUMPCORE_SYMBOLS = {
+  xc_domain_dumpcore: {
+    parameters: ["pointer", "u32", "buffer"],
+    result: "i32",
+    nonblocking: true,
+  },
+} as const satisfies Deno.ForeignLibraryInterface;
 
 /**
  * Opens the host release's libxenctrl; throws `NoXenError` when this host has no Xen and
@@ -139,6 +153,16 @@ export function openXenCtrl(): XenCtrl {
         "xc_domain_shutdown",
         `shutting down domain ${domid}`,
       );
+    },
+    async dumpCore(domid, path) {
+      const guest = openLibrary(hostXenAbi().xenguestSonames, DUMPCORE_SYMBOLS);
+      try {
+        const name = new TextEncoder().encode(path + "\0");
+        const rc = await guest.symbols.xc_domain_dumpcore(xch, domid, name);
+        check(rc, "xc_domain_dumpcore", `dumping the core of domain ${domid} to ${path}`);
+      } finally {
+        guest.close();
+      }
     },
     schedulerId() {
       const id = new Int32Array(1);

@@ -16,6 +16,10 @@ for (
     ["destroy", "g1"],
     ["shutdown", "-w", "g1"],
     ["shutdown", "-a"],
+    ["reboot", "-w", "g1"],
+    ["reboot", "-a"],
+    ["watch", "-F"],
+    ["watch"],
   ]
 ) {
   Deno.test({
@@ -39,6 +43,8 @@ Deno.test("lifecycle commands: usage errors exit 2 naming the problem; --help ex
     [["unpause", "a", "b"], "unpause: expected exactly one DOM"],
     [["destroy"], "destroy: expected exactly one DOM"],
     [["shutdown", "-w"], "You must specify -a or a domain id."],
+    [["reboot"], "You must specify -a or a domain id."],
+    [["watch", "now"], "watch: unexpected argument 'now'"],
     [["list", "a", "b"], "list: at most one DOM"],
     [["list", "--bogus"], "--bogus"],
   ];
@@ -47,7 +53,7 @@ Deno.test("lifecycle commands: usage errors exit 2 naming the problem; --help ex
     assertEquals(code, 2, args.join(" "));
     assertStringIncludes(err, message);
   }
-  for (const cmd of ["list", "pause", "unpause", "destroy", "shutdown"]) {
+  for (const cmd of ["list", "pause", "unpause", "destroy", "shutdown", "reboot", "watch"]) {
     const { code, stdout: out } = await runXlite([cmd, "--help"]);
     assertEquals(code, 0);
     assert(out.startsWith(`usage: xlite ${cmd}`), out);

@@ -27,3 +27,9 @@ testbedScenarioTest(
   trixie,
   "trixie",
 );
+testbedScenarioTest(
+  "testbed: real Xen 4.20 (trixie) on QEMU: on_poweroff/on_reboot/on_crash of xlite's guests act as xl 4.20's (destroy, restart, rename-restart, preserve, coredump, create -F, a crash loop)",
+  "lifecycle_actions",
+  trixie,
+  "trixie",
+);

@@ -11,7 +11,9 @@
  * xen,passthrough, the `passthrough` scenario (iomem + irqs + device_tree on real create, beside
  * xl); a seventh `network+query` (a guest's vif on a dom0 bridge: pings, transfers, xenstore
  * nodes and network-list equal xl's, network-attach/-detach, bad input; then the query commands
- * beside xl, byte for byte); the Debian trixie flavour (Xen 4.20) boots from xen420_test.ts, which runs beside this
+ * beside xl, byte for byte); an eighth the `lifecycle_actions` scenario (what `xlite watch` does
+ * when xlite's guests power off, reboot or crash, against xl's child on the same configs); the
+ * Debian trixie flavour (Xen 4.20) boots from xen420_test.ts, which runs beside this
  * file (`deno test --parallel` runs files side by side; each boot keeps one core busy). Skipped,
  * with the reason printed, when the host cannot run the testbed (no qemu, packages not reachable).
  *
@@ -55,5 +57,10 @@ testbedScenarioTest(
 testbedScenarioTest(
   "testbed: real Xen 4.17 on QEMU: a passed-through pl031 works in an xlite guest as in xl's; bad input fails as xl's",
   "passthrough",
+  reason,
+);
+testbedScenarioTest(
+  "testbed: real Xen 4.17 on QEMU: on_poweroff/on_reboot/on_crash of xlite's guests act as xl's (destroy, restart, rename-restart, preserve, coredump, create -F, a crash loop)",
+  "lifecycle_actions",
   reason,
 );
