@@ -10,31 +10,7 @@ import {
 import { setOrdered } from "../../lib/domain/retrieve_config.ts";
 import { fateMessage } from "../../lib/domain/shutdown.ts";
 import { type JsonValue, yajlBeautify } from "../../lib/json/yajl.ts";
-import type { DomainInfo } from "../../lib/xen/domain_info.ts";
-
-function info(overrides: Partial<DomainInfo>): DomainInfo {
-  return {
-    domid: 0,
-    uuid: "00000000-0000-0000-0000-000000000000",
-    running: false,
-    blocked: false,
-    paused: false,
-    shutdown: false,
-    dying: false,
-    neverStop: false,
-    shutdownReason: -1,
-    currentMemkb: 0,
-    outstandingMemkb: 0,
-    maxMemkb: 0,
-    cpuTime: 0,
-    vcpuOnline: 1,
-    vcpuMaxId: 0,
-    cpupool: 0,
-    ssidref: 0,
-    gpaddrBits: 40,
-    ...overrides,
-  };
-}
+import { domainInfo as info } from "./domain_info_fixture.ts";
 
 const dom0: DomainRow = {
   name: "Domain-0",

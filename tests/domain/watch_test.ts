@@ -9,7 +9,8 @@
 import { assert, assertEquals } from "../support/assert.ts";
 import { startXenstored, xenstoredMissing } from "../support/xenstored.ts";
 import { openXenstore } from "../../lib/xenstore/mod.ts";
-import type { DomainInfo, XenCtrl } from "../../lib/xen/mod.ts";
+import type { XenCtrl } from "../../lib/xen/mod.ts";
+import { domainInfo } from "./domain_info_fixture.ts";
 import { checkGuest, preserveDomain, type WatchedGuest } from "../../lib/domain/watch.ts";
 import type { LifecycleActions } from "../../lib/domain/lifecycle.ts";
 
@@ -19,26 +20,15 @@ const UUID = "6a1f0f7e-1111-4222-8333-444455556666";
 function fakeShutdownHypervisor(reason: number) {
   const destroyed: number[] = [];
   let exists = true;
-  const info = (): DomainInfo => ({
-    domid: 5,
-    uuid: UUID,
-    running: false,
-    blocked: false,
-    paused: false,
-    shutdown: true,
-    dying: false,
-    neverStop: false,
-    shutdownReason: reason,
-    currentMemkb: 131072,
-    outstandingMemkb: 0,
-    maxMemkb: 132096,
-    cpuTime: 0,
-    vcpuOnline: 1,
-    vcpuMaxId: 0,
-    cpupool: 0,
-    ssidref: 0,
-    gpaddrBits: 40,
-  });
+  const info = () =>
+    domainInfo({
+      domid: 5,
+      uuid: UUID,
+      shutdown: true,
+      shutdownReason: reason,
+      currentMemkb: 131072,
+      maxMemkb: 132096,
+    });
   const xc = {
     listDomains: () => (exists ? [info()] : []),
     domainInfo: (domid: number) => (exists && domid === 5 ? info() : undefined),
