@@ -6,7 +6,7 @@
  * @module
  */
 import { type Command, parseCommandArgs } from "./command.ts";
-import { UsageError, XliteError } from "../errors.ts";
+import { UsageError } from "../errors.ts";
 
 const USAGE = `usage: xlite watch [-F]
 
@@ -38,27 +38,20 @@ async function watcherRunning(): Promise<boolean> {
 }
 
 /**
- * Starts the watcher detached unless one runs, without waiting for it: a second deno
- * start-up costs 20-40 s under QEMU TCG, and the watcher finds every recorded guest in the
- * state Xen reports whenever it starts, so nothing is missed meanwhile. Stdin from
- * /dev/null, output appended to {@linkcode WATCH_LOG}, its own session when `setsid` exists,
- * as xl's `do_daemonize`.
+ * Starts the watcher detached unless one runs, as `xl devd` detaches (lib/devd/daemonise.ts),
+ * without waiting for it: a second deno start-up costs 20-40 s under QEMU TCG, and the
+ * watcher finds every recorded guest in the state Xen reports whenever it starts, so nothing
+ * is missed meanwhile. Its output is appended to {@linkcode WATCH_LOG}.
  */
 export async function ensureWatcher(): Promise<void> {
   if (await watcherRunning()) return;
-  const { selfCommand } = await import("../devd/daemonise.ts");
-  await Deno.mkdir("/var/log/xen", { recursive: true }).catch(() => {});
-  const script = `(trap '' HUP; if command -v setsid >/dev/null; then exec setsid "$@"; ` +
-    `else exec "$@"; fi) </dev/null >>"$XLITE_WATCH_LOG" 2>&1 &`;
-  const status = await new Deno.Command("/bin/sh", {
-    args: ["-c", script, "sh", ...selfCommand(), "watch", "-F"],
-    cwd: "/",
-    env: { XLITE_WATCH_LOG: WATCH_LOG },
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-  }).output();
-  if (!status.success) throw new XliteError(`watch: cannot start the watcher; see ${WATCH_LOG}`);
+  const { daemonise, selfCommand } = await import("../devd/daemonise.ts");
+  await daemonise({
+    command: [...selfCommand(), "watch", "-F"],
+    logFile: WATCH_LOG,
+    name: "watch",
+    awaitReady: false,
+  });
 }
 
 function stamp(line: string): string {

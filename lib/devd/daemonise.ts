@@ -31,6 +31,13 @@ export interface DaemoniseOptions {
   readyTimeoutMs?: number;
   /** Extra environment for the daemon. */
   env?: Record<string, string>;
+  /** The command named in errors (default `devd`). */
+  name?: string;
+  /**
+   * Whether to wait for the daemon's readiness (default true). Without, the start returns as
+   * soon as the daemon is started: for one that finds its work wherever it stands (`watch`).
+   */
+  awaitReady?: boolean;
 }
 
 /**
@@ -78,15 +85,19 @@ function lastLine(path: string): string {
   }
 }
 
-/** Starts `options.command` detached; returns its pid once it is ready. */
+/**
+ * Starts `options.command` detached; returns its pid once it is ready (or, without
+ * `awaitReady`, the pid of the shell that becomes it, once started).
+ */
 export async function daemonise(options: DaemoniseOptions): Promise<number> {
   const { logFile } = options;
+  const name = options.name ?? "devd";
   try {
     const dir = logFile.slice(0, logFile.lastIndexOf("/"));
     if (dir !== "") Deno.mkdirSync(dir, { recursive: true });
     Deno.openSync(logFile, { append: true, create: true, mode: 0o644 }).close();
   } catch (error) {
-    throw new XliteError(`devd: failed to open logfile ${logFile}: ${(error as Error).message}`);
+    throw new XliteError(`${name}: failed to open logfile ${logFile}: ${(error as Error).message}`);
   }
   const readyDir = Deno.makeTempDirSync({ prefix: "xlite-devd-" });
   const readyFile = `${readyDir}/ready`;
@@ -108,6 +119,11 @@ export async function daemonise(options: DaemoniseOptions): Promise<number> {
     stdout: "null",
     stderr: "null",
   }).spawn();
+  if (options.awaitReady === false) {
+    child.unref();
+    Deno.removeSync(readyDir, { recursive: true });
+    return child.pid;
+  }
   let exited: Deno.CommandStatus | undefined;
   child.status.then((s) => (exited = s));
   const deadline = Date.now() + (options.readyTimeoutMs ?? 90_000);
@@ -126,14 +142,14 @@ export async function daemonise(options: DaemoniseOptions): Promise<number> {
       if (exited && (exited.code !== 0 || setsid === undefined)) {
         const last = lastLine(logFile);
         throw new XliteError(
-          `devd: the daemon exited during start-up (status ${exited.code})${
+          `${name}: the daemon exited during start-up (status ${exited.code})${
             last ? `: ${last}` : ""
           }; see ${logFile}`,
         );
       }
       if (Date.now() > deadline) {
         child.kill("SIGTERM");
-        throw new XliteError(`devd: the daemon did not become ready; see ${logFile}`);
+        throw new XliteError(`${name}: the daemon did not become ready; see ${logFile}`);
       }
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
